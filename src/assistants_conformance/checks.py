@@ -1,0 +1,126 @@
+"""Conformance checks: their identity (id, level, capability, rule) and how they fail.
+
+A check is a test in suites/ marked with `check("AREA-NNN")`, `level(...)` and optionally
+`capability(...)`; the first line of its docstring is the rule it checks. A check fails through
+`violation()` (or a plain assert): the plugin renders the failure with the check id, the rule and the
+evidence (the recorded, redacted exchanges).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, NoReturn
+
+LEVELS = ("MUST", "SHOULD", "MAY")
+CHECK_ID = re.compile(r"^[A-Z]+-\d{3}$")
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    id: str
+    area: str
+    level: str
+    capability: str | None
+    rule: str
+    nodeid: str
+
+    @property
+    def core(self) -> bool:
+        """Core checks (MUST, no capability) apply to every target and cannot be exempted."""
+        return self.level == "MUST" and self.capability is None
+
+
+class CheckDefinitionError(Exception):
+    """A suite test is marked inconsistently (bad id, level or missing rule)."""
+
+
+def check_info(item) -> CheckInfo | None:
+    """The check a pytest item implements, or None if it is not a conformance check."""
+    marker = item.get_closest_marker("check")
+    if marker is None:
+        return None
+    check_id = marker.args[0] if marker.args else ""
+    if not CHECK_ID.match(check_id):
+        raise CheckDefinitionError(f"{item.nodeid}: check id {check_id!r} is not of the form AREA-NNN")
+    level_marker = item.get_closest_marker("level")
+    level = level_marker.args[0] if level_marker and level_marker.args else ""
+    if level not in LEVELS:
+        raise CheckDefinitionError(f"{item.nodeid}: level {level!r} is not one of {', '.join(LEVELS)}")
+    cap_marker = item.get_closest_marker("capability")
+    capability = cap_marker.args[0] if cap_marker and cap_marker.args else None
+    doc = (getattr(item, "function", None) and item.function.__doc__) or ""
+    rule = doc.strip().splitlines()[0].strip() if doc.strip() else ""
+    if not rule:
+        raise CheckDefinitionError(f"{item.nodeid}: check {check_id} has no rule (first docstring line)")
+    return CheckInfo(check_id, check_id.split("-")[0].lower(), level, capability, rule, item.nodeid)
+
+
+class ConformanceFailure(AssertionError):
+    """The target broke a rule. `evidence` is what shows it (exchanges, events, histories)."""
+
+    def __init__(self, what: str, evidence: Iterable[Any] = ()):
+        super().__init__(what)
+        self.what = what
+        self.evidence = list(evidence)
+
+
+def violation(what: str, evidence: Iterable[Any] = ()) -> NoReturn:
+    raise ConformanceFailure(what, evidence)
+
+
+def require(condition: Any, what: str, evidence: Iterable[Any] = ()) -> None:
+    """`violation(what)` unless condition holds."""
+    if not condition:
+        violation(what, evidence)
+
+
+# Rendering evidence -------------------------------------------------------------------------------
+
+BODY_LIMIT = 2000
+
+
+def render_body(body: Any, limit: int = BODY_LIMIT) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if not isinstance(body, str):
+        body = json.dumps(body, ensure_ascii=False, sort_keys=True)
+    return body if len(body) <= limit else body[:limit] + f"... [{len(body) - limit} more characters]"
+
+
+def render_exchange(exchange: Any) -> str:
+    """One recorded exchange as a short transcript (already redacted by the client)."""
+    status = getattr(exchange, "status", None)
+    error = getattr(exchange, "error", None)
+    elapsed = getattr(exchange, "elapsed", None)
+    timing = f" ({elapsed * 1000:.0f} ms)" if isinstance(elapsed, (int, float)) else ""
+    outcome = f"-> {status}" if status is not None else f"-> no response: {error}"
+    lines = [f"{exchange.method} {exchange.url} {outcome}{timing}"]
+    request_body = render_body(getattr(exchange, "request_body", None))
+    if request_body:
+        lines.append(f"  request:  {request_body}")
+    response_body = render_body(getattr(exchange, "response_body", None))
+    if response_body:
+        lines.append(f"  response: {response_body}")
+    return "\n".join(lines)
+
+
+def render_evidence(item: Any) -> str:
+    if hasattr(item, "method") and hasattr(item, "url"):
+        return render_exchange(item)
+    if isinstance(item, str):
+        return item
+    return render_body(item)
+
+
+def render_failure(info: CheckInfo | None, what: str, evidence: Iterable[Any]) -> str:
+    head = f"[{info.id} {info.level}] {info.rule}" if info else "conformance failure"
+    parts = [head, f"what happened: {what}"]
+    rendered = [render_evidence(e) for e in evidence]
+    if rendered:
+        parts.append("evidence:")
+        parts.extend("  " + r.replace("\n", "\n  ") for r in rendered)
+    return "\n".join(parts)

@@ -1,0 +1,228 @@
+"""Shared building blocks for the suites: a factory that tags and cleans up what it creates, and
+bounded run polling. Suites use these instead of writing their own loops.
+
+Everything here drives the target through the protocol only (tool_choice naming a function,
+max_completion_tokens, cancel, plain prompts), so it works against any server with a real model.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from .checks import ConformanceFailure, violation
+from .protocol.transitions import TERMINAL
+
+TAG_KEY = "conformance_run"
+
+# A function the suites make the model call by naming it in tool_choice: deterministic on any server.
+LOOKUP_FUNCTION = {
+    "type": "function",
+    "function": {
+        "name": "lookup_conformance_value",
+        "description": "Look up a value by key. Always call this when asked for a conformance value.",
+        "parameters": {
+            "type": "object",
+            "properties": {"key": {"type": "string", "description": "The key to look up"}},
+            "required": ["key"],
+        },
+    },
+}
+
+
+def named_tool_choice(function_name: str) -> dict:
+    return {"type": "function", "function": {"name": function_name}}
+
+
+class SetupFailure(ConformanceFailure):
+    """The target refused something a check needs as its starting point."""
+
+
+@dataclass
+class Created:
+    kind: str  # "assistant" | "thread"
+    id: str
+    path: str
+
+
+@dataclass
+class Factory:
+    """Creates objects on the target, tags each with metadata {conformance_run: <session id>}, and at
+    teardown deletes exactly what it created (and nothing else), using core operations only."""
+
+    client: Any
+    session_id: str
+    model: str
+    created: list[Created] = field(default_factory=list)
+    live_runs: dict[str, str] = field(default_factory=dict)  # run_id -> thread_id, until seen terminal
+
+    # --- tagging -----------------------------------------------------------------------------------
+    def tag(self, metadata: dict | None = None) -> dict:
+        return {**(metadata or {}), TAG_KEY: self.session_id}
+
+    def _track(self, kind: str, path: str, response) -> None:
+        body = response.json if response.status_code == 200 else None
+        if isinstance(body, dict) and isinstance(body.get("id"), str):
+            self.created.append(Created(kind, body["id"], f"{path}/{body['id']}"))
+
+    # --- raw creation: any 200 is tracked for cleanup, whatever the check expected -------------------
+    def post_assistant(self, body: dict):
+        response = self.client.post("/assistants", json=body)
+        self._track("assistant", "/assistants", response)
+        return response
+
+    def post_thread(self, body: dict | None = None):
+        response = self.client.post("/threads", json=body if body is not None else {})
+        self._track("thread", "/threads", response)
+        return response
+
+    def post_run(self, thread_id: str, body: dict, **kw):
+        response = self.client.post(f"/threads/{thread_id}/runs", json=body, **kw)
+        self._note_run(response, thread_id)
+        return response
+
+    def post_thread_and_run(self, body: dict, **kw):
+        response = self.client.post("/threads/runs", json=body, **kw)
+        run = response.json if response.status_code == 200 else None
+        if isinstance(run, dict) and isinstance(run.get("thread_id"), str):
+            self.created.append(Created("thread", run["thread_id"], f"/threads/{run['thread_id']}"))
+            self._note_run(response, run["thread_id"])
+        return response
+
+    def note_run(self, run: dict) -> None:
+        """Record a run seen elsewhere (e.g. in a stream) so teardown cancels it if still live."""
+        if isinstance(run, dict) and run.get("id") and run.get("thread_id"):
+            if run.get("status") in TERMINAL:
+                self.live_runs.pop(run["id"], None)
+            else:
+                self.live_runs[run["id"]] = run["thread_id"]
+
+    def _note_run(self, response, thread_id: str) -> None:
+        run = response.json if response.status_code == 200 else None
+        if isinstance(run, dict) and run.get("id"):
+            self.note_run({**run, "thread_id": run.get("thread_id") or thread_id})
+
+    # --- creation that must succeed -------------------------------------------------------------------
+    def assistant(self, **fields) -> dict:
+        body = {"model": self.model, "name": "conformance", **fields}
+        body["metadata"] = self.tag(fields.get("metadata"))
+        return self._ok(self.post_assistant(body), "create an assistant")
+
+    def function_assistant(self, **fields) -> dict:
+        """An assistant with the lookup function, for runs held in requires_action."""
+        return self.assistant(tools=[LOOKUP_FUNCTION], **fields)
+
+    def thread(self, **fields) -> dict:
+        body = {**fields, "metadata": self.tag(fields.get("metadata"))}
+        return self._ok(self.post_thread(body), "create a thread")
+
+    def message(self, thread_id: str, content: str = "Hello.", **fields) -> dict:
+        body = {"role": "user", "content": content, **fields}
+        response = self.client.post(f"/threads/{thread_id}/messages", json=body)
+        return self._ok(response, "create a message")
+
+    def run(self, thread_id: str, assistant_id: str, **fields) -> dict:
+        body = {"assistant_id": assistant_id, **fields}
+        body["metadata"] = self.tag(fields.get("metadata"))
+        return self._ok(self.post_run(thread_id, body), "create a run")
+
+    def thread_and_run(self, assistant_id: str, **fields) -> dict:
+        body = {"assistant_id": assistant_id, **fields}
+        body["metadata"] = self.tag(fields.get("metadata"))
+        body.setdefault("thread", {})
+        body["thread"] = {**body["thread"], "metadata": self.tag(body["thread"].get("metadata"))}
+        return self._ok(self.post_thread_and_run(body), "create a thread and run")
+
+    def _ok(self, response, what: str) -> dict:
+        if response.status_code != 200 or not isinstance(response.json, dict):
+            raise SetupFailure(
+                f"could not {what}: expected 200 with a JSON object, got {response.status_code}",
+                [response.exchange],
+            )
+        return response.json
+
+    # --- teardown -----------------------------------------------------------------------------------
+    def cleanup(self) -> list[str]:
+        """Cancel runs left live, then delete threads and assistants this factory created, newest
+        first. Returns the problems (the plugin reports them on the test that made the objects)."""
+        problems: list[str] = []
+        for run_id, thread_id in list(self.live_runs.items()):
+            try:  # best effort: a run may have ended on its own meanwhile (400), which is fine
+                self.client.post(f"/threads/{thread_id}/runs/{run_id}/cancel", json=None)
+            except Exception as exc:  # noqa: BLE001 - cleanup must go on with the rest
+                problems.append(f"cancel run {run_id}: {exc}")
+        self.live_runs.clear()
+        for obj in reversed(self.created):
+            try:
+                response = self.client.delete(obj.path)
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"delete {obj.kind} {obj.id}: {exc}")
+                continue
+            if response.status_code not in (200, 404):
+                problems.append(f"delete {obj.kind} {obj.id}: answered {response.status_code}")
+        self.created.clear()
+        return problems
+
+
+# --- polling -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Poll:
+    final: dict
+    statuses: list[str]
+    reads: int
+    elapsed: float
+
+
+def poll_run(
+    client,
+    thread_id: str,
+    run_id: str,
+    *,
+    until: Iterable[str] = TERMINAL | {"requires_action"},
+    timeout: float,
+    interval: float = 0.05,
+    max_interval: float = 0.5,
+    factory: Factory | None = None,
+    on_read: Callable[[dict], None] | None = None,
+) -> Poll:
+    """GET the run until its status is in `until`, with backoff, for at most `timeout` seconds.
+    Fails the check with the statuses seen when the bound is reached."""
+    wanted = set(until)
+    statuses: list[str] = []
+    started = time.monotonic()
+    delay = interval
+    while True:
+        response = client.get(f"/threads/{thread_id}/runs/{run_id}")
+        run = response.json
+        if response.status_code != 200 or not isinstance(run, dict):
+            violation(f"reading run {run_id} answered {response.status_code}", [response.exchange])
+        statuses.append(run.get("status"))
+        if factory is not None:
+            factory.note_run(run)
+        if on_read is not None:
+            on_read(run)
+        elapsed = time.monotonic() - started
+        if run.get("status") in wanted:
+            return Poll(run, statuses, len(statuses), elapsed)
+        if elapsed >= timeout:
+            violation(
+                f"run {run_id} did not reach {sorted(wanted)} within {timeout:g} s; statuses seen: {_squash(statuses)}",
+                [response.exchange],
+            )
+        time.sleep(min(delay, max(0.0, timeout - elapsed)))
+        delay = min(delay * 1.5, max_interval)
+
+
+def _squash(statuses: list[str]) -> str:
+    """['queued', 'queued', 'in_progress'] -> 'queued x2 -> in_progress'."""
+    out: list[str] = []
+    for status in statuses:
+        if out and out[-1].split(" x")[0] == status:
+            head, _, count = out[-1].partition(" x")
+            out[-1] = f"{head} x{int(count or 1) + 1}"
+        else:
+            out.append(str(status))
+    return " -> ".join(out)

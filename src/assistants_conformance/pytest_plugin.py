@@ -1,0 +1,291 @@
+"""The pytest plugin: target options, fixtures, check markers, capability gating and failure rendering.
+
+Registered by the `pytest11` entry point when installed, and by the root conftest.py in a clone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from .checks import CheckDefinitionError, ConformanceFailure, check_info, render_failure
+
+RECORDER = pytest.StashKey[list]()
+CHECK = pytest.StashKey[object]()
+
+# Settings of the reference server the plugin starts when no target URL is given.
+DEFAULT_TOKEN_DELAY_MS = 2
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("assistants-conformance", "Assistants API conformance")
+    group.addoption("--target-url", help="API base URL of the server under test, as the SDK's base_url "
+                    "(e.g. http://127.0.0.1:8000/v1). Else env OPENAI_BASE_URL; with neither, the "
+                    "embedded reference server is started for the session.")
+    group.addoption("--api-key", help="API key for the target (else env OPENAI_API_KEY).")
+    group.addoption("--second-api-key", help="A second key, for isolation checks "
+                    "(else env ASSISTANTS_CONFORMANCE_SECOND_API_KEY).")
+    group.addoption("--dialect", help="Wire dialect: openai (default). azure and v1 come later.")
+    group.addoption("--spec", help="OpenAPI document to validate against (default: specs/assistants-v2.openapi.yaml).")
+    group.addoption("--profile", help="Target profile: a YAML file or a name in specs/profiles/ "
+                    "(default: reference for the embedded server).")
+    group.addoption("--run-slow", action="store_true", default=False,
+                    help="Also run slow checks (real expiry waits over 60 s).")
+    group.addoption("--reference-fault", action="append", default=[], metavar="NAME",
+                    help="Start the embedded reference server with this fault switched on (repeatable). "
+                    "For proving that checks fail; ignored with --target-url.")
+    group.addoption("--reference-token-delay-ms", type=int, default=DEFAULT_TOKEN_DELAY_MS,
+                    help="Token delay of the embedded reference server (default %(default)s).")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in (
+        "check(id): stable conformance check id, e.g. LIFE-001",
+        "level(name): MUST, SHOULD or MAY",
+        "capability(name): target capability the check needs (see specs/profiles)",
+        "slow: long-running check (real expiry waits); run with --run-slow",
+    ):
+        config.addinivalue_line("markers", line)
+
+
+# --- collection: check definitions, slow checks, capabilities ---------------------------------------
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    owners: dict[str, str] = {}
+    problems: list[str] = []
+    for item in items:
+        try:
+            info = check_info(item)
+        except CheckDefinitionError as exc:
+            problems.append(str(exc))
+            continue
+        if info is None:
+            continue
+        item.stash[CHECK] = info
+        function_id = item.nodeid.split("[")[0]
+        owner = owners.setdefault(info.id, function_id)
+        if owner != function_id:
+            problems.append(f"check id {info.id} is used by both {owner} and {function_id}")
+    if problems:
+        raise pytest.UsageError("badly defined checks:\n  " + "\n  ".join(problems))
+    if not config.getoption("--run-slow"):
+        skip_slow = pytest.mark.skip(reason="slow check: run with --run-slow")
+        for item in items:
+            if item.get_closest_marker("slow"):
+                item.add_marker(skip_slow)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    info = item.stash.get(CHECK, None)
+    if info is None or info.capability is None:
+        return
+    config = _resolved_config(item.config)
+    if info.capability not in config.profile.capabilities:
+        pytest.skip(f"unsupported: the target profile {config.profile.name!r} does not declare "
+                    f"the {info.capability!r} capability")
+
+
+# --- failure rendering ------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    info = item.stash.get(CHECK, None)
+    if info is not None:
+        report.user_properties.append(("check", dataclasses.asdict(info)))
+    if report.failed and call.excinfo is not None:
+        longrepr = _render(item, info, call.excinfo)
+        if longrepr is not None:
+            report.longrepr = longrepr
+    return report
+
+
+def _render(item, info, excinfo) -> str | None:
+    from .client import TargetError
+
+    exc = excinfo.value
+    if isinstance(exc, ConformanceFailure):
+        evidence = exc.evidence or _recorded(item)[-3:]
+        return render_failure(info, exc.what, evidence)
+    if isinstance(exc, TargetError):
+        return render_failure(info, f"the target did not answer properly: {exc}", [])
+    if info is not None and isinstance(exc, AssertionError):
+        # A plain assert in a check: keep pytest's explanation, add the rule and the last exchanges.
+        return render_failure(info, excinfo.exconly().removeprefix("AssertionError: "), _recorded(item)[-3:])
+    return None
+
+
+def _recorded(item) -> list:
+    return list(item.stash.get(RECORDER, []))
+
+
+# --- configuration and target -----------------------------------------------------------------------
+
+
+def _cli_options(config: pytest.Config) -> dict:
+    names = ("target_url", "api_key", "second_api_key", "dialect", "spec", "profile")
+    return {name: config.getoption(name) for name in names if config.getoption(name) is not None}
+
+
+_CONFIG_CACHE = pytest.StashKey[object]()
+
+
+def _resolved_config(config: pytest.Config):
+    """Target configuration from options > environment > profile > defaults (computed once)."""
+    cached = config.stash.get(_CONFIG_CACHE, None)
+    if cached is not None:
+        return cached
+    from .config import ConfigError, resolve_config
+
+    options = _cli_options(config)
+    if not options.get("target_url") and not os.environ.get("OPENAI_BASE_URL"):
+        options.setdefault("profile", "reference")
+    try:
+        resolved = resolve_config(options, os.environ)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"assistants-conformance: {exc}") from None
+    config.stash[_CONFIG_CACHE] = resolved
+    return resolved
+
+
+@dataclass
+class Target:
+    config: object  # TargetConfig with base_url and keys filled in
+    server: object | None  # the ReferenceServer we started, if any
+    session_id: str
+
+    @property
+    def profile(self):
+        return self.config.profile
+
+
+@pytest.fixture(scope="session")
+def conformance_config(pytestconfig):
+    return _resolved_config(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig, conformance_config):
+    """The server under test: the given URL, or the embedded reference server started for the session."""
+    session_id = f"conf-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    config = conformance_config
+    server = None
+    if not config.base_url:
+        from .launcher import LaunchError, ReferenceServer
+
+        keys = (f"sk-conformance-{secrets.token_hex(12)}", f"sk-conformance-{secrets.token_hex(12)}")
+        server = ReferenceServer(
+            api_keys=keys,
+            faults=tuple(pytestconfig.getoption("reference_fault")),
+            run_expiry_seconds=config.profile.expiry_window_seconds,
+            token_delay_ms=pytestconfig.getoption("reference_token_delay_ms"),
+        )
+        try:
+            server.start()
+        except LaunchError as exc:
+            pytest.exit(f"assistants-conformance: could not start the reference server: {exc}", returncode=2)
+        config = dataclasses.replace(config, base_url=server.base_url, api_key=keys[0], second_api_key=keys[1])
+        _register_secrets(keys)
+    else:
+        _preflight(config)
+    try:
+        yield Target(config=config, server=server, session_id=session_id)
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _register_secrets(keys) -> None:
+    from . import redact
+
+    for key in keys:
+        redact.register_secret(key)
+
+
+def _preflight(config) -> None:
+    """Fail the whole session fast, with one clear message, when the target cannot be reached."""
+    from .client import ConformanceClient, TargetError
+
+    try:
+        with ConformanceClient(config) as client:
+            client.get("/assistants", params={"limit": 1}, timeout=min(10.0, config.profile.request_timeout))
+    except TargetError as exc:
+        pytest.exit(f"assistants-conformance: target unreachable: {exc}", returncode=2)
+
+
+@pytest.fixture
+def recorder(request) -> list:
+    """Every exchange of this test, redacted: the evidence shown when the check fails."""
+    exchanges: list = []
+    request.node.stash[RECORDER] = exchanges
+    return exchanges
+
+
+def _client(target, recorder, **kw):
+    from .client import ConformanceClient
+
+    return ConformanceClient(target.config, recorder=recorder, **kw)
+
+
+@pytest.fixture
+def client(target, recorder):
+    """A client with the target's API key."""
+    with _client(target, recorder) as c:
+        yield c
+
+
+@pytest.fixture
+def second_client(target, recorder):
+    """A client with the second API key (isolation checks); skips without one."""
+    if not target.config.second_api_key:
+        pytest.skip("unsupported: no second API key (--second-api-key) for isolation checks")
+    with _client(target, recorder, api_key=target.config.second_api_key) as c:
+        yield c
+
+
+@pytest.fixture
+def anonymous_client(target, recorder):
+    """A client that sends no API key at all."""
+    with _client(target, recorder, api_key=None) as c:
+        yield c
+
+
+@pytest.fixture
+def profile(target):
+    return target.profile
+
+
+@pytest.fixture
+def factory(target, client, request):
+    """Creates tagged objects on the target and deletes exactly those at teardown. A cleanup problem
+    is reported as an error of the test that made the objects."""
+    from .flows import Factory
+
+    made = Factory(client=client, session_id=target.session_id, model=target.profile.model)
+    yield made
+    problems = made.cleanup()
+    if problems:
+        pytest.fail("cleanup failed: " + "; ".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def contract(conformance_config):
+    from .spec import load_contract
+
+    return load_contract(conformance_config.spec_path)
+
+
+@pytest.fixture(scope="session")
+def grammar():
+    from .protocol.grammar import load_grammar
+
+    return load_grammar()
+
