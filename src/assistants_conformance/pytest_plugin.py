@@ -40,6 +40,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reference-fault", action="append", default=[], metavar="NAME",
                     help="Start the embedded reference server with this fault switched on (repeatable). "
                     "For proving that checks fail; ignored with --target-url.")
+    group.addoption("--check", action="append", default=[], metavar="ID", dest="only_checks",
+                    help="Run only this check (repeatable), e.g. --check LOCK-001.")
+    group.addoption("--results-json", metavar="PATH",
+                    help="Write one record per check (id, level, status, message) to this JSON file.")
     group.addoption("--reference-token-delay-ms", type=int, default=DEFAULT_TOKEN_DELAY_MS,
                     help="Token delay of the embedded reference server (default %(default)s).")
 
@@ -75,6 +79,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             problems.append(f"check id {info.id} is used by both {owner} and {function_id}")
     if problems:
         raise pytest.UsageError("badly defined checks:\n  " + "\n  ".join(problems))
+    wanted = set(config.getoption("only_checks"))
+    if wanted:
+        unknown = wanted - set(owners)
+        if unknown:
+            raise pytest.UsageError(f"--check: no such check: {', '.join(sorted(unknown))}")
+        keep = [i for i in items if getattr(i.stash.get(CHECK, None), "id", None) in wanted]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
     if not config.getoption("--run-slow"):
         skip_slow = pytest.mark.skip(reason="slow check: run with --run-slow")
         for item in items:
@@ -90,6 +102,62 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if info.capability not in config.profile.capabilities:
         pytest.skip(f"unsupported: the target profile {config.profile.name!r} does not declare "
                     f"the {info.capability!r} capability")
+
+
+# --- results ----------------------------------------------------------------------------------------
+
+
+def status_of(report) -> str | None:
+    """pass | fail | unsupported | skip | error for a test phase report (None: nothing to say yet)."""
+    if report.when == "call":
+        return "pass" if report.passed else "fail" if report.failed else "skip"
+    if report.failed:
+        return "error"
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return "unsupported" if "unsupported:" in reason else "skip"
+    return None
+
+
+class ResultsWriter:
+    """Collects one record per check and writes them as JSON at the end of the session."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.records: dict[str, dict] = {}
+
+    def pytest_runtest_logreport(self, report) -> None:
+        props = dict(report.user_properties)
+        info = props.get("check")
+        status = status_of(report)
+        if info is None or status is None:
+            return
+        record = self.records.setdefault(report.nodeid, {**info, "status": "pass", "message": "", "duration": 0.0})
+        record["duration"] += report.duration
+        # The worst phase wins: a teardown error after a pass is an error.
+        if status != "pass" and (record["status"] == "pass" or report.when == "call"):
+            record["status"] = status
+            record["message"] = _message_of(report)
+
+    def pytest_sessionfinish(self, session) -> None:
+        import json
+
+        with open(self.path, "w", encoding="utf-8") as out:
+            json.dump({"checks": list(self.records.values())}, out, indent=2, sort_keys=True)
+
+
+def _message_of(report) -> str:
+    if isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    return str(report.longrepr or "")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    path = session.config.getoption("results_json")
+    # Under xdist only the controller writes: workers send their reports to it.
+    if path and not hasattr(session.config, "workerinput"):
+        session.config.pluginmanager.register(ResultsWriter(path), "assistants-conformance-results")
 
 
 # --- failure rendering ------------------------------------------------------------------------------

@@ -1,0 +1,51 @@
+"""Every check is proven: it passes against the clean reference server and fails against a server with
+the fault it is meant to catch (tests/faults/*.yaml). The full fault x check matrix runs with --fault-matrix.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistants_conformance.reference.faults import FAULTS
+
+from fault_matrix import catalog, checks_by_fault, declared_check_ids, run_suites
+
+BY_FAULT = checks_by_fault()
+
+
+def test_every_check_has_a_fault():
+    listed = catalog()
+    declared = declared_check_ids()
+    no_fault = sorted(c for c in declared if not listed.get(c))
+    assert not no_fault, f"checks with no fault that makes them fail: {no_fault}"
+    stale = sorted(set(listed) - declared)
+    assert not stale, f"catalog names checks that do not exist: {stale}"
+
+
+def test_catalog_names_real_faults():
+    unknown = sorted(f for f in BY_FAULT if f not in FAULTS)
+    assert not unknown, f"catalog names faults the reference server does not have: {unknown}"
+
+
+def test_clean_reference_server_passes_every_check():
+    status, messages, output = run_suites()
+    bad = {c: s for c, s in status.items() if s not in ("pass", "skip")}
+    assert status, f"no checks ran:\n{output}"
+    assert not bad, "checks not passing against the clean reference server:\n" + "\n\n".join(
+        f"{c} {s}: {messages.get(c, '')[:1500]}" for c, s in sorted(bad.items()))
+
+
+@pytest.mark.parametrize("fault", sorted(BY_FAULT))
+def test_fault_is_caught_by_its_checks(fault):
+    expected = BY_FAULT[fault]
+    args = ["--reference-fault", fault]
+    for check_id in expected:
+        args += ["--check", check_id]
+    status, messages, output = run_suites(*args)
+    missed = sorted(c for c in expected if status.get(c) != "fail")
+    assert not missed, (
+        f"fault {fault!r} was not caught by {missed} "
+        f"(statuses: { {c: status.get(c, 'not run') for c in missed} })\n{output}")
+    for check_id in expected:
+        # The failure names the rule: "[ID LEVEL] rule".
+        assert messages[check_id].lstrip().startswith(f"[{check_id} "), messages[check_id][:500]
