@@ -8,6 +8,8 @@ max_completion_tokens, cancel, plain prompts), so it works against any server wi
 from __future__ import annotations
 
 import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -226,3 +228,100 @@ def _squash(statuses: list[str]) -> str:
         else:
             out.append(str(status))
     return " -> ".join(out)
+
+
+# --- runs held in requires_action, and factories shared by module/session fixtures ---------------------
+
+HOLD_PROMPT = "What is the conformance value for the key 'alpha'? Look it up with lookup_conformance_value."
+
+
+@dataclass
+class HeldRun:
+    assistant: dict
+    thread_id: str
+    run: dict  # the run as last read: status requires_action
+    poll: Poll
+
+
+def hold_run(factory: Factory, *, timeout: float, thread_id: str | None = None,
+             assistant: dict | None = None, **run_fields) -> HeldRun:
+    """A run paused in requires_action: a function assistant and tool_choice naming its function make
+    this deterministic on any server. A run that ends instead fails the check as a SetupFailure."""
+    assistant = assistant or factory.function_assistant()
+    if thread_id is None:
+        thread_id = factory.thread(messages=[{"role": "user", "content": HOLD_PROMPT}])["id"]
+    else:
+        factory.message(thread_id, HOLD_PROMPT)
+    name = LOOKUP_FUNCTION["function"]["name"]
+    run = factory.run(thread_id, assistant["id"], tool_choice=named_tool_choice(name), **run_fields)
+    poll = poll_run(factory.client, thread_id, run["id"], timeout=timeout, factory=factory)
+    if poll.final.get("status") != "requires_action":
+        raise SetupFailure(
+            f"a run with tool_choice naming {name} should pause in requires_action, "
+            f"it reached {poll.final.get('status')!r} (statuses: {_squash(poll.statuses)})", [])
+    return HeldRun(assistant, thread_id, poll.final, poll)
+
+
+@contextmanager
+def shared_factory(target, recorder: list | None = None):
+    """A client and Factory of their own, for fixtures wider than one test (the `factory` fixture is
+    per test). Cleanup problems become warnings: no single check owns them."""
+    from .client import ConformanceClient
+
+    with ConformanceClient(target.config, recorder=recorder) as client:
+        made = Factory(client=client, session_id=target.session_id, model=target.profile.model)
+        try:
+            yield made
+        finally:
+            problems = made.cleanup()
+            if problems:
+                warnings.warn("cleanup of a shared fixture failed: " + "; ".join(problems), stacklevel=2)
+
+
+# --- error responses -----------------------------------------------------------------------------------
+
+ERROR_KEYS = ("message", "type", "param", "code")
+
+
+def error_envelope_problems(body: Any) -> list[str]:
+    """What is wrong with an error body against OpenAI's envelope
+    {"error": {"message": str, "type": str, "param": str|null, "code": str|null}} (empty: nothing)."""
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        shown = repr(body)[:200] if body is not None else "no JSON body"
+        return [f'expected a JSON object {{"error": {{message, type, param, code}}}}, got {shown}']
+    error = body["error"]
+    problems = [f"error.{key} is missing" for key in ERROR_KEYS if key not in error]
+    message = error.get("message")
+    if "message" in error and not (isinstance(message, str) and message.strip()):
+        problems.append(f"error.message must be a non-empty string, got {message!r}")
+    if "type" in error and not isinstance(error["type"], str):
+        problems.append(f"error.type must be a string, got {error['type']!r}")
+    for key in ("param", "code"):
+        if key in error and error[key] is not None and not isinstance(error[key], str):
+            problems.append(f"error.{key} must be a string or null, got {error[key]!r}")
+    return problems
+
+
+def names_field(param: Any, field_name: str) -> bool:
+    """error.param names `field_name` itself or a path inside it: "metadata", "metadata.key", "tools[20]"."""
+    return isinstance(param, str) and (
+        param == field_name or param.startswith((f"{field_name}.", f"{field_name}["))
+    )
+
+
+def expect_error(response, status: int, param: str | None = None, *, sent: str | None = None) -> dict:
+    """Fail the check unless `response` has HTTP `status` and a well-formed error envelope, and (with
+    `param`) error.param names that field or a path inside it. `sent` says what was sent, for the
+    failure message (e.g. "name = a 257-character string"). Returns the error object."""
+    wanted = f"{status}" + (f" with error.param naming {param!r}" if param else "")
+    prefix = f"for {sent}: " if sent else ""
+    if response.status_code != status:
+        violation(f"{prefix}expected {wanted}, got {response.status_code}", [response.exchange])
+    problems = error_envelope_problems(response.json)
+    if problems:
+        violation(f"{prefix}the {status} answer is not in the error envelope: {'; '.join(problems)}",
+                  [response.exchange])
+    error = response.json["error"]
+    if param is not None and not names_field(error.get("param"), param):
+        violation(f"{prefix}expected {wanted}, got error.param {error.get('param')!r}", [response.exchange])
+    return error
