@@ -1,0 +1,55 @@
+"""Named, deliberate departures from the documented behaviour.
+
+The harness proves that each of its checks can fail by running it against this server with a fault
+switched on. Faults are fixed when the process starts (``--fault NAME``); no request can toggle them.
+"""
+
+from __future__ import annotations
+
+FAULTS: dict[str, str] = {
+    "no-thread-lock": "messages and runs are accepted on a thread that has an active run",
+    "lock-race": "lock check and run insert are not atomic (a 50 ms await between them)",
+    "lock-kept-after-cancel": "a thread stays locked after its run is cancelled",
+    "stream-reorder": "thread.run.in_progress is sent before thread.run.queued",
+    "stream-no-done": "streams end without the done event",
+    "stream-drop-delta": "one text delta is skipped on the wire (the stored message keeps the full text)",
+    "stream-json-content-type": "streams are served with Content-Type application/json",
+    "stream-no-thread-created": "create-thread-and-run streams omit thread.created",
+    "ignore-expiry": "runs never expire",
+    "expired-accepts-submit": "submit_tool_outputs on an expired run is answered 200",
+    "no-metadata-limits": "metadata pair count and key/value lengths are not checked",
+    "unknown-fields-accepted": "unknown body fields are silently accepted",
+    "detail-errors": 'errors are answered as {"detail": "..."} instead of the error envelope',
+    "bad-json-500": "malformed JSON bodies are answered 500",
+    "unprefixed-ids": "ids are bare uuid4 hex strings without OpenAI's prefixes",
+    "float-timestamps": "timestamps are floats instead of integer Unix seconds",
+    "has-more-wrong": "list pages always say has_more: false",
+    "ignore-order": "the order parameter is ignored (always ascending)",
+    "ignore-before": "the before cursor is ignored",
+    "ignore-cancel": "cancel answers 200 with the run as is and the run carries on to completion",
+    "no-auth": "API keys are not enforced",
+    "cross-key-visible": "objects made with one API key are visible to another",
+    "wrong-object": 'run objects say "run" instead of "thread.run"',
+    "terminal-run-mutates": "completed runs flip to expired when their original expiry time passes",
+    "no-incomplete": "max_completion_tokens is ignored: long replies complete",
+    "step-wrong-message": "message_creation steps point at a different message id",
+    "tool-call-id-mismatch": "tool_calls step ids differ from the required_action ids",
+    "no-usage": "usage is null on terminal runs",
+    "limit-unbounded": "list limit above 100 is accepted",
+    "started-before-created": "started_at is 5 seconds before created_at",
+    "completed-at-missing": "completed runs have completed_at null",
+}
+
+
+class UnknownFault(ValueError):
+    pass
+
+
+def parse_faults(names: list[str] | None) -> frozenset[str]:
+    """Validate fault names given on the command line; unknown names raise UnknownFault."""
+    chosen = frozenset(names or ())
+    unknown = sorted(chosen - FAULTS.keys())
+    if unknown:
+        listing = "\n".join(f"  {name}: {text}" for name, text in FAULTS.items())
+        raise UnknownFault(f"unknown fault(s): {', '.join(unknown)}\nknown faults:\n{listing}")
+    return chosen

@@ -1,0 +1,132 @@
+"""Process entry point: arguments, the uvicorn server, background upkeep, the "listening" line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import socket
+import sys
+from typing import AsyncIterator
+
+import uvicorn
+
+from .app import API
+from .engine import Engine, Settings
+from .faults import FAULTS, UnknownFault, parse_faults
+from .ids import Clock, IdFactory
+from .store import Store
+
+DEFAULT_DB = "./assistants-reference.sqlite3"
+LISTENING_LINE = "assistants-conformance reference server listening on http://{host}:{port}"
+FLUSH_INTERVAL = 0.05   # seconds between batched writes of the engine's intermediate states
+SWEEP_INTERVAL = 0.2    # seconds between expiry sweeps (reads also apply expiry on the spot)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistants-conformance serve",
+                                     description="Run the reference Assistants v2 server.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
+    parser.add_argument("--run-expiry-seconds", type=float, default=600.0)
+    parser.add_argument("--token-delay-ms", type=float, default=0.0, help="pause between streamed tokens")
+    parser.add_argument("--api-key", action="append", default=[], metavar="KEY",
+                        help="accepted Bearer key (repeatable); none configured = any key or none accepted")
+    parser.add_argument("--fault", action="append", default=[], metavar="NAME",
+                        help="switch on a deliberate departure (repeatable): " + ", ".join(FAULTS))
+    return parser
+
+
+class _Server(uvicorn.Server):
+    """Prints the listening line once the sockets accept connections (the harness reads it for the port)."""
+
+    def __init__(self, config: uvicorn.Config, line: str) -> None:
+        super().__init__(config)
+        self._line = line
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            print(self._line, flush=True)
+
+
+def make_lifespan(store: Store, engine: Engine):
+    @contextlib.asynccontextmanager
+    async def lifespan(app) -> AsyncIterator[None]:
+        async def upkeep() -> None:
+            ticks_per_sweep = max(1, round(SWEEP_INTERVAL / FLUSH_INTERVAL))
+            tick = 0
+            while True:
+                await asyncio.sleep(FLUSH_INTERVAL)
+                tick += 1
+                try:
+                    if tick % ticks_per_sweep == 0:
+                        engine.sweep()
+                    store.flush()
+                except Exception:
+                    logging.getLogger("assistants_conformance.reference").exception("upkeep failed")
+
+        task = asyncio.get_running_loop().create_task(upkeep())
+        try:
+            yield
+        finally:
+            task.cancel()
+            for run_task in list(engine.tasks.values()):
+                run_task.cancel()
+            store.close()
+    return lifespan
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(info[0], socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(info[4])
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:   # argparse exits on --help and on bad arguments
+        return int(exc.code or 0)
+    try:
+        faults = parse_faults(args.fault)
+    except UnknownFault as exc:
+        print(f"assistants-conformance serve: {exc}", file=sys.stderr)
+        return 2
+    if args.run_expiry_seconds <= 0 or args.token_delay_ms < 0:
+        print("assistants-conformance serve: --run-expiry-seconds must be > 0 and --token-delay-ms >= 0",
+              file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    store = Store(args.db)
+    store.load()
+    engine = Engine(store, Settings(args.run_expiry_seconds, args.token_delay_ms / 1000.0, faults),
+                    IdFactory(unprefixed="unprefixed-ids" in faults), Clock(float_timestamps="float-timestamps" in faults))
+    engine.resolve_interrupted()
+    app = API(store, engine, args.api_key, faults).application(lifespan=make_lifespan(store, engine))
+
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        print(f"assistants-conformance serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        store.close()
+        return 1
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=3,
+        # httptools/uvloop are markedly faster than h11/asyncio; fall back when they are absent.
+        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+    )
+    _Server(config, LISTENING_LINE.format(host=host, port=port)).run(sockets=[sock])
+    return 0

@@ -1,0 +1,350 @@
+"""Request-body validation against the documented limits.
+
+Each body is described by a ``Schema``: field name -> validator. A validator takes (value, param) and returns
+the normalized value or raises a 400 APIError whose ``param`` names the offending field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .errors import bad_request
+
+Validator = Callable[[Any, str], Any]
+
+METADATA_MAX_PAIRS = 16
+METADATA_KEY_MAX = 64
+METADATA_VALUE_MAX = 512
+FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Which checks are switched off by faults."""
+    metadata_limits: bool = True
+    reject_unknown_fields: bool = True
+
+
+@dataclass
+class Schema:
+    fields: dict[str, Validator]
+    required: tuple[str, ...] = ()
+    passthrough: frozenset[str] = field(default_factory=frozenset)
+
+
+def validate(body: Any, schema: Schema, rules: Rules, where: str = "") -> dict:
+    if not isinstance(body, dict):
+        raise bad_request(f"Invalid type for '{where or 'body'}': expected an object.", where or None)
+    out: dict = {}
+    for name, value in body.items():
+        param = f"{where}.{name}" if where else name
+        check = schema.fields.get(name)
+        if check is None:
+            if rules.reject_unknown_fields:
+                raise bad_request(f"Unrecognized request argument supplied: {name}", param, "unknown_parameter")
+            continue
+        out[name] = check(value, param)
+    for name in schema.required:
+        if body.get(name) is None:
+            param = f"{where}.{name}" if where else name
+            raise bad_request(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
+    return out
+
+
+# ---- scalar validators -------------------------------------------------------------------------------
+
+def _type_error(param: str, expected: str, value: Any) -> Exception:
+    return bad_request(f"Invalid type for '{param}': expected {expected}, but got {type(value).__name__}.",
+                       param, "invalid_type")
+
+
+def string(max_len: int | None = None, nullable: bool = True, min_len: int = 0) -> Validator:
+    def check(value: Any, param: str) -> Any:
+        if value is None and nullable:
+            return None
+        if not isinstance(value, str):
+            raise _type_error(param, "a string", value)
+        if max_len is not None and len(value) > max_len:
+            raise bad_request(f"Invalid '{param}': string too long. Expected a string with maximum length "
+                              f"{max_len}, but got a string with length {len(value)} instead.", param,
+                              "string_above_max_length")
+        if len(value) < min_len:
+            raise bad_request(f"Invalid '{param}': string too short (minimum length {min_len}).", param,
+                              "string_below_min_length")
+        return value
+    return check
+
+
+def enum(*choices: str, nullable: bool = True) -> Validator:
+    def check(value: Any, param: str) -> Any:
+        if value is None and nullable:
+            return None
+        if value not in choices:
+            raise bad_request(f"Invalid value for '{param}': expected one of {', '.join(choices)}.", param,
+                              "invalid_value")
+        return value
+    return check
+
+
+def number(low: float, high: float) -> Validator:
+    def check(value: Any, param: str) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _type_error(param, "a number", value)
+        if not low <= value <= high:
+            raise bad_request(f"Invalid '{param}': must be between {low} and {high}, got {value}.", param,
+                              "invalid_value")
+        return value
+    return check
+
+
+def integer(minimum: int) -> Validator:
+    def check(value: Any, param: str) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _type_error(param, "an integer", value)
+        if value < minimum:
+            raise bad_request(f"Invalid '{param}': integer below minimum value. Expected a value >= {minimum}, "
+                              f"but got {value} instead.", param, "integer_below_min_value")
+        return value
+    return check
+
+
+def boolean(nullable: bool = True) -> Validator:
+    def check(value: Any, param: str) -> Any:
+        if value is None and nullable:
+            return None
+        if not isinstance(value, bool):
+            raise _type_error(param, "a boolean", value)
+        return value
+    return check
+
+
+def any_object(value: Any, param: str) -> Any:
+    if value is not None and not isinstance(value, dict):
+        raise _type_error(param, "an object", value)
+    return value
+
+
+def array_of(item: Validator, max_items: int | None = None, min_items: int = 0,
+             nullable: bool = True) -> Validator:
+    def check(value: Any, param: str) -> Any:
+        if value is None and nullable:
+            return None
+        if not isinstance(value, list):
+            raise _type_error(param, "an array", value)
+        if max_items is not None and len(value) > max_items:
+            raise bad_request(f"Invalid '{param}': array too long. Expected an array with maximum length "
+                              f"{max_items}, but got an array with length {len(value)} instead.", param,
+                              "array_above_max_length")
+        if len(value) < min_items:
+            raise bad_request(f"Invalid '{param}': expected an array with minimum length {min_items}.", param,
+                              "array_below_min_length")
+        return [item(v, f"{param}[{i}]") for i, v in enumerate(value)]
+    return check
+
+
+def obj(schema: Schema, rules: Rules, nullable: bool = True) -> Validator:
+    def check(value: Any, param: str) -> Any:
+        if value is None and nullable:
+            return None
+        return validate(value, schema, rules, where=param)
+    return check
+
+
+# ---- composite validators ----------------------------------------------------------------------------
+
+def metadata(rules: Rules) -> Validator:
+    def check(value: Any, param: str) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise _type_error(param, "an object", value)
+        for key, item in value.items():
+            if not isinstance(item, str):
+                raise bad_request(f"Invalid type for '{param}.{key}': expected a string.", param, "invalid_type")
+        if rules.metadata_limits:
+            if len(value) > METADATA_MAX_PAIRS:
+                raise bad_request(f"Invalid '{param}': too many properties. Expected an object with at most "
+                                  f"{METADATA_MAX_PAIRS} properties, but got {len(value)} instead.", param,
+                                  "object_above_max_properties")
+            for key, item in value.items():
+                if len(key) > METADATA_KEY_MAX:
+                    raise bad_request(f"Invalid '{param}': metadata key '{key[:20]}...' is longer than "
+                                      f"{METADATA_KEY_MAX} characters.", param, "string_above_max_length")
+                if len(item) > METADATA_VALUE_MAX:
+                    raise bad_request(f"Invalid '{param}': value of metadata key '{key}' is longer than "
+                                      f"{METADATA_VALUE_MAX} characters.", param, "string_above_max_length")
+        return dict(value)
+    return check
+
+
+def tool(rules: Rules) -> Validator:
+    function_schema = Schema(
+        fields={"name": string(nullable=False), "description": string(), "parameters": any_object,
+                "strict": boolean()},
+        required=("name",),
+    )
+    ranking = Schema(fields={"ranker": enum("auto", "default_2024_08_21", nullable=False),
+                             "score_threshold": number(0, 1)}, required=("score_threshold",))
+    file_search = Schema(fields={"max_num_results": _int_range(1, 50), "ranking_options": obj(ranking, rules)})
+
+    def check(value: Any, param: str) -> Any:
+        if not isinstance(value, dict):
+            raise _type_error(param, "an object", value)
+        kind = value.get("type")
+        if kind == "function":
+            out = validate(value, Schema({"type": enum("function"), "function": obj(function_schema, rules, False)},
+                                         required=("function",)), rules, param)
+            if not FUNCTION_NAME.match(out["function"]["name"]):
+                raise bad_request(f"Invalid '{param}.function.name': expected a string that matches the pattern "
+                                  "'^[a-zA-Z0-9_-]{1,64}$'.", f"{param}.function.name", "invalid_value")
+            return out
+        if kind == "file_search":
+            return validate(value, Schema({"type": enum("file_search"), "file_search": obj(file_search, rules)}),
+                            rules, param)
+        if kind == "code_interpreter":
+            return validate(value, Schema({"type": enum("code_interpreter")}), rules, param)
+        raise bad_request(f"Invalid value for '{param}.type': expected one of code_interpreter, file_search, "
+                          "function.", f"{param}.type", "invalid_value")
+    return check
+
+
+def _int_range(low: int, high: int) -> Validator:
+    def check(value: Any, param: str) -> Any:
+        integer(low)(value, param)
+        if value is not None and value > high:
+            raise bad_request(f"Invalid '{param}': must be at most {high}.", param, "integer_above_max_value")
+        return value
+    return check
+
+
+def tool_resources(rules: Rules, creating: bool) -> Validator:
+    """Stored and echoed; files and vector stores themselves arrive in a later part."""
+    code = Schema({"file_ids": array_of(string(nullable=False), max_items=20)})
+    store_fields: dict[str, Validator] = {"vector_store_ids": array_of(string(nullable=False), max_items=1)}
+    if creating:
+        store_fields["vector_stores"] = array_of(any_object, max_items=1)
+    search = Schema(store_fields)
+    return obj(Schema({"code_interpreter": obj(code, rules), "file_search": obj(search, rules)}), rules)
+
+
+def response_format(value: Any, param: str) -> Any:
+    if value is None or value == "auto":
+        return value
+    if isinstance(value, dict) and value.get("type") in ("text", "json_object"):
+        return value
+    if isinstance(value, dict) and value.get("type") == "json_schema" and isinstance(value.get("json_schema"), dict):
+        return value
+    raise bad_request(f"Invalid value for '{param}'.", param, "invalid_value")
+
+
+def tool_choice(value: Any, param: str) -> Any:
+    if value is None or value in ("none", "auto", "required"):
+        return value
+    if isinstance(value, dict) and value.get("type") in ("code_interpreter", "file_search") and set(value) == {"type"}:
+        return value
+    if (isinstance(value, dict) and value.get("type") == "function" and isinstance(value.get("function"), dict)
+            and isinstance(value["function"].get("name"), str) and set(value) <= {"type", "function"}):
+        return {"type": "function", "function": {"name": value["function"]["name"]}}
+    raise bad_request(f"Invalid value for '{param}': expected 'none', 'auto', 'required' or a tool choice object.",
+                      param, "invalid_value")
+
+
+def truncation_strategy(value: Any, param: str) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _type_error(param, "an object", value)
+    kind = value.get("type")
+    if kind not in ("auto", "last_messages"):
+        raise bad_request(f"Invalid value for '{param}.type': expected 'auto' or 'last_messages'.",
+                          f"{param}.type", "invalid_value")
+    unknown = set(value) - {"type", "last_messages"}
+    if unknown:
+        raise bad_request(f"Unrecognized argument '{sorted(unknown)[0]}' in '{param}'.", param, "unknown_parameter")
+    last = integer(1)(value.get("last_messages"), f"{param}.last_messages")
+    return {"type": kind, "last_messages": last}
+
+
+def message_content(value: Any, param: str) -> Any:
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list) or not value:
+        raise bad_request(f"Invalid '{param}': expected a string or a non-empty array of content parts.", param,
+                          "invalid_value")
+    for i, part in enumerate(value):
+        where = f"{param}[{i}]"
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
+            continue
+        if kind == "image_file" and isinstance(part.get("image_file"), dict) and "file_id" in part["image_file"]:
+            continue
+        if kind == "image_url" and isinstance(part.get("image_url"), dict) and "url" in part["image_url"]:
+            continue
+        raise bad_request(f"Invalid content part at '{where}'.", where, "invalid_value")
+    return value
+
+
+def attachment(value: Any, param: str) -> Any:
+    if (not isinstance(value, dict) or not isinstance(value.get("file_id"), str)
+            or not isinstance(value.get("tools"), list)):
+        raise bad_request(f"Invalid '{param}': expected {{file_id, tools}}.", param, "invalid_value")
+    return value
+
+
+# ---- request bodies ----------------------------------------------------------------------------------
+
+class Bodies:
+    """The documented request bodies, built once for the server's Rules."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        meta = metadata(rules)
+        assistant_fields = {
+            "model": string(nullable=False, min_len=1),
+            "name": string(256), "description": string(512), "instructions": string(256_000),
+            "reasoning_effort": enum("none", "minimal", "low", "medium", "high", "xhigh", "max"),
+            "tools": array_of(tool(rules), max_items=128), "tool_resources": tool_resources(rules, True),
+            "metadata": meta, "temperature": number(0, 2), "top_p": number(0, 1),
+            "response_format": response_format,
+        }
+        self.create_assistant = Schema(assistant_fields, required=("model",))
+        self.modify_assistant = Schema({**assistant_fields, "tool_resources": tool_resources(rules, False)})
+        message_fields = {
+            "role": enum("user", "assistant", nullable=False), "content": message_content,
+            "attachments": array_of(attachment), "metadata": meta,
+        }
+        self.create_message = Schema(message_fields, required=("role", "content"))
+        self.modify_message = Schema({"metadata": meta})
+        self.create_thread = Schema({
+            "messages": array_of(obj(self.create_message, rules, nullable=False)),
+            "tool_resources": tool_resources(rules, True), "metadata": meta,
+        })
+        self.modify_thread = Schema({"tool_resources": tool_resources(rules, False), "metadata": meta})
+        run_fields = {
+            "assistant_id": string(nullable=False), "model": string(), "instructions": string(256_000),
+            "tools": array_of(tool(rules), max_items=20), "metadata": meta,
+            "temperature": number(0, 2), "top_p": number(0, 1), "stream": boolean(),
+            "max_prompt_tokens": integer(256), "max_completion_tokens": integer(256),
+            "truncation_strategy": truncation_strategy, "tool_choice": tool_choice,
+            "parallel_tool_calls": boolean(nullable=False), "response_format": response_format,
+        }
+        self.create_run = Schema({
+            **run_fields,
+            "reasoning_effort": enum("none", "minimal", "low", "medium", "high", "xhigh", "max"),
+            "additional_instructions": string(256_000),
+            "additional_messages": array_of(obj(self.create_message, rules, nullable=False)),
+        }, required=("assistant_id",))
+        self.create_thread_and_run = Schema({
+            **run_fields, "thread": obj(self.create_thread, rules), "tool_resources": tool_resources(rules, False),
+        }, required=("assistant_id",))
+        self.modify_run = Schema({"metadata": meta})
+        output = Schema({"tool_call_id": string(nullable=False), "output": string(nullable=False)})
+        self.submit_tool_outputs = Schema({
+            "tool_outputs": array_of(obj(output, rules, nullable=False), nullable=False), "stream": boolean(),
+        }, required=("tool_outputs",))
