@@ -244,9 +244,11 @@ class HeldRun:
 
 
 def hold_run(factory: Factory, *, timeout: float, thread_id: str | None = None,
-             assistant: dict | None = None, **run_fields) -> HeldRun:
+             assistant: dict | None = None, on_read: Callable[[dict], None] | None = None,
+             **run_fields) -> HeldRun:
     """A run paused in requires_action: a function assistant and tool_choice naming its function make
-    this deterministic on any server. A run that ends instead fails the check as a SetupFailure."""
+    this deterministic on any server. A run that ends instead fails the check as a SetupFailure.
+    `on_read` sees the created run and every polled read."""
     assistant = assistant or factory.function_assistant()
     if thread_id is None:
         thread_id = factory.thread(messages=[{"role": "user", "content": HOLD_PROMPT}])["id"]
@@ -254,7 +256,9 @@ def hold_run(factory: Factory, *, timeout: float, thread_id: str | None = None,
         factory.message(thread_id, HOLD_PROMPT)
     name = LOOKUP_FUNCTION["function"]["name"]
     run = factory.run(thread_id, assistant["id"], tool_choice=named_tool_choice(name), **run_fields)
-    poll = poll_run(factory.client, thread_id, run["id"], timeout=timeout, factory=factory)
+    if on_read is not None:
+        on_read(run)
+    poll = poll_run(factory.client, thread_id, run["id"], timeout=timeout, factory=factory, on_read=on_read)
     if poll.final.get("status") != "requires_action":
         raise SetupFailure(
             f"a run with tool_choice naming {name} should pause in requires_action, "
@@ -325,3 +329,156 @@ def expect_error(response, status: int, param: str | None = None, *, sent: str |
     if param is not None and not names_field(error.get("param"), param):
         violation(f"{prefix}expected {wanted}, got error.param {error.get('param')!r}", [response.exchange])
     return error
+
+
+# --- streams checked as they arrive ----------------------------------------------------------------------
+
+
+@dataclass
+class CheckedStream:
+    """One `stream: true` request read through client.stream, with the stream grammar's findings taken
+    event by event (so a bad order is pinned to the moment it happened, not found after the body)."""
+
+    kind: str  # grammar stream kind: create_run | create_thread_and_run | submit_tool_outputs
+    result: Any  # sse.StreamResult: events, verdict, message, headers, exchange
+    order_violations: list[str]  # the grammar's findings in arrival order (the ending only if done came)
+    first_violation_at: float | None = None  # seconds into the stream when the first bad event arrived
+
+    @property
+    def events(self) -> list:
+        return self.result.events
+
+    def names(self) -> list[str | None]:
+        return self.result.names()
+
+    def payloads(self, prefix: str = "") -> list[tuple[int, str, Any]]:
+        """(index, event name, parsed data) of the JSON events whose name starts with `prefix`. Data
+        that is not JSON (the done event's [DONE], or a broken event) is left out: the schema check
+        reports broken ones."""
+        out = []
+        for index, event in enumerate(self.events):
+            if not (event.event or "").startswith(prefix) or event.event == "done":
+                continue
+            try:
+                out.append((index, event.event, event.json()))
+            except ValueError:
+                continue
+        return out
+
+    def run_events(self) -> list[tuple[int, str, dict]]:
+        """thread.run.<status> events (not step events) with dict data."""
+        return [(i, n, d) for i, n, d in self.payloads("thread.run.")
+                if not n.startswith("thread.run.step.") and isinstance(d, dict)]
+
+
+def stream_checked(client, path: str, body: dict, *, kind: str, grammar, bounds=None,
+                   factory: Factory | None = None, stop_on_violation: bool = False) -> CheckedStream:
+    """POST `body` with stream: true to `path` under `bounds` (default: the profile's), feeding every
+    event to `grammar.start(kind)` as it arrives. The ending is judged only when done arrived: a body
+    that closed early is the verdict INCOMPLETE, reported as such by the caller. With a factory,
+    threads and runs seen in the stream are tracked for cleanup."""
+    automaton = grammar.start(kind)
+    first_bad: list[float] = []
+
+    def on_event(event) -> bool:
+        problem = automaton.feed(event.event)
+        if problem and not first_bad:
+            first_bad.append(event.at)
+        if factory is not None:
+            _track_streamed(factory, event)
+        return bool(problem) and stop_on_violation
+
+    result = client.stream("POST", path, json={**body, "stream": True}, bounds=bounds, on_event=on_event)
+    if result.ok:
+        automaton.finish()
+    return CheckedStream(kind, result, list(automaton.violations), first_bad[0] if first_bad else None)
+
+
+def _track_streamed(factory: Factory, event) -> None:
+    name = event.event or ""
+    if not name.startswith("thread.") or name.startswith(("thread.message.", "thread.run.step.")):
+        return
+    try:
+        data = event.json()
+    except ValueError:
+        return
+    if not isinstance(data, dict):
+        return
+    thread_id = data.get("id") if name == "thread.created" else data.get("thread_id")
+    if isinstance(thread_id, str) and not any(c.id == thread_id for c in factory.created):
+        factory.created.append(Created("thread", thread_id, f"/threads/{thread_id}"))
+    if name.startswith("thread.run."):
+        factory.note_run(data)
+
+
+# --- list pagination ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ListPage:
+    params: dict
+    response: Any  # client.Response
+    body: dict | None  # the envelope, when the answer was 200 with a JSON object holding a data list
+    items: list[dict]
+
+
+@dataclass
+class ListWalk:
+    """The pages one cursor walk read, in request order, and why it stopped."""
+
+    path: str
+    direction: str  # "after" (forward) or "before" (backward)
+    limit: int
+    order: str | None  # None: the server's default order
+    pages: list[ListPage]
+    stopped: str  # "empty page" | "enough" | "max pages" | "cursor repeated" | "error"
+
+    def items(self) -> list[dict]:
+        """Objects in list order: a forward walk appends its pages, a backward walk prepends them."""
+        pages = self.pages if self.direction == "after" else list(reversed(self.pages))
+        return [item for page in pages for item in page.items]
+
+    def ids(self) -> list:
+        return [item.get("id") for item in self.items()]
+
+    @property
+    def exchanges(self) -> list:
+        return [page.response.exchange for page in self.pages]
+
+
+def walk_list(client, path: str, *, limit: int, order: str | None = None, direction: str = "after",
+              cursor: str | None = None, enough: Callable[[list[dict]], bool] | None = None,
+              max_pages: int = 50) -> ListWalk:
+    """Page through a list with the `after` (forward) or `before` (backward) cursor, taking the next
+    cursor from the page's own data (so wrong first_id/last_id/has_more do not steer the walk; the
+    checks judge those separately). Stops at an empty page, when `enough(items so far)` holds, at
+    `max_pages`, when a cursor comes round again, or at an answer that is not a list page."""
+    walk = ListWalk(path, direction, limit, order, [], "max pages")
+    used: set[str] = set()
+    while len(walk.pages) < max_pages:
+        params: dict[str, Any] = {"limit": limit}
+        if order is not None:
+            params["order"] = order
+        if cursor is not None:
+            params[direction] = cursor
+        response = client.get(path, params=params)
+        body = response.json if response.status_code == 200 and isinstance(response.json, dict) else None
+        data = body.get("data") if body is not None else None
+        if not isinstance(data, list):
+            walk.pages.append(ListPage(params, response, None, []))
+            walk.stopped = "error"
+            return walk
+        items = [item for item in data if isinstance(item, dict)]
+        walk.pages.append(ListPage(params, response, body, items))
+        if not items:
+            walk.stopped = "empty page"
+            return walk
+        if enough is not None and enough(walk.items()):
+            walk.stopped = "enough"
+            return walk
+        cursor = (items[-1] if direction == "after" else items[0]).get("id")
+        if not isinstance(cursor, str) or cursor in used:
+            walk.stopped = "cursor repeated"
+            return walk
+        used.add(cursor)
+    return walk
