@@ -92,7 +92,26 @@ def _expected(error: ValidationError) -> str:
     return f"{error.validator}: {_short(error.validator_value)}"
 
 
+def _unknown_discriminator(error: ValidationError) -> ValidationIssue | None:
+    """oneOf/anyOf over `type`-tagged variants where the instance's `type` matches no variant at all."""
+    if error.validator not in ("oneOf", "anyOf") or not isinstance(error.instance, dict) or not error.context:
+        return None
+    allowed, branches = [], set()
+    for sub in error.context:
+        if list(sub.relative_path) == ["type"] and sub.validator in ("const", "enum"):
+            branches.add(sub.schema_path[0])
+            allowed.extend([sub.validator_value] if sub.validator == "const" else sub.validator_value)
+    if not branches or len(branches) != len(error.validator_value):
+        return None
+    pointer = _pointer(*error.absolute_path, "type")
+    return ValidationIssue(pointer, f"one of {_short(allowed)}", _short(error.instance.get("type")),
+                           f"type {error.instance.get('type')!r} matches no variant (expected one of {allowed})")
+
+
 def _issue_from_error(error: ValidationError) -> ValidationIssue:
+    tagged = _unknown_discriminator(error)
+    if tagged is not None:
+        return tagged
     error = best_match([error])  # descend into anyOf/oneOf to the most relevant branch failure
     pointer = _pointer(*error.absolute_path)
     message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
@@ -119,8 +138,8 @@ class _SchemaValidator:
         seen = set()
         for error in sorted(self._python.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
             issue = _issue_from_error(error)
-            if (issue.pointer, issue.expected) not in seen:
-                seen.add((issue.pointer, issue.expected))
+            if (issue.pointer, issue.expected, issue.message) not in seen:
+                seen.add((issue.pointer, issue.expected, issue.message))
                 issues.append(issue)
         return issues
 
