@@ -74,6 +74,15 @@ class Factory:
         self._track("assistant", "/assistants", response)
         return response
 
+    def post_bytes(self, path: str, content: bytes):
+        """POST raw bytes as application/json (malformed-body checks); a 200 is tracked like post_*."""
+        response = self.client.post(path, content=content, headers={"Content-Type": "application/json"})
+        if path in ("/assistants", "/threads"):
+            self._track(path[1:-1], path, response)  # "assistant" / "thread"
+        elif path.startswith("/threads/") and path.endswith("/runs"):
+            self._note_run(response, path.split("/")[2])
+        return response
+
     def post_thread(self, body: dict | None = None):
         response = self.client.post("/threads", json=body if body is not None else {})
         self._track("thread", "/threads", response)
@@ -482,3 +491,19 @@ def walk_list(client, path: str, *, limit: int, order: str | None = None, direct
             return walk
         used.add(cursor)
     return walk
+
+
+# --- property-based examples ------------------------------------------------------------------------------
+
+
+def http_examples(count: int):
+    """Hypothesis settings for checks whose examples are real requests: at most `count` drawn examples
+    (plus explicit @example ones), no shrinking (the first failing example is the evidence), no deadline,
+    no example database written into the user's directory, function-scoped fixtures allowed."""
+    from hypothesis import HealthCheck, Phase, settings
+
+    return settings(
+        max_examples=count, deadline=None, database=None, phases=(Phase.explicit, Phase.generate),
+        report_multiple_bugs=False,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
