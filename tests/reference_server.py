@@ -83,3 +83,13 @@ def running_server(tmp_path: Path, *args: str, db_name: str = "reference.sqlite3
         yield server
     finally:
         stop_server(server.process)
+
+
+def poll_run(http, thread_id: str, run_id: str, while_in: tuple[str, ...], bound: float = 10.0) -> dict:
+    """GET the run (with an httpx.Client on the base URL) until its status leaves ``while_in`` or ``bound`` passes."""
+    deadline = time.monotonic() + bound
+    while True:
+        run = http.get(f"/threads/{thread_id}/runs/{run_id}").json()
+        if run.get("status") not in while_in or time.monotonic() > deadline:
+            return run
+        time.sleep(0.02)

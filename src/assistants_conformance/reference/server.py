@@ -47,6 +47,12 @@ class _Server(uvicorn.Server):
         super().__init__(config)
         self._line = line
 
+    def handle_exit(self, sig, frame) -> None:
+        super().handle_exit(sig, frame)
+        # uvicorn re-raises captured signals after its graceful shutdown; a requested stop that shut down
+        # cleanly should exit with status 0 instead.
+        self._captured_signals.clear()
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if self.started:

@@ -1,0 +1,274 @@
+"""Every reference-server fault switch really changes behaviour (one cheap probe per fault)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from assistants_conformance.reference.faults import FAULTS
+from reference_server import poll_run, running_server
+
+TIMEOUT = httpx.Timeout(10.0)
+TOOL = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
+LIVE = ("queued", "in_progress")
+
+
+def assistant(http, **extra) -> str:
+    return http.post("/assistants", json={"model": "m", "tools": [TOOL], **extra}).json()["id"]
+
+
+def start(http, content: str = "hello there", **extra) -> dict:
+    response = http.post("/threads/runs", json={"assistant_id": assistant(http), **extra,
+                                                "thread": {"messages": [{"role": "user", "content": content}]}})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def finished(http, content: str = "hello there", **extra) -> dict:
+    run = start(http, content, **extra)
+    return poll_run(http, run["thread_id"], run["id"], LIVE)
+
+
+def long_run(http) -> dict:
+    return start(http, "Write 2000 words.")
+
+
+def stream(http, content: str = "Write 30 words.") -> tuple[httpx.Headers, list[tuple[str, str]]]:
+    body = {"assistant_id": assistant(http), "stream": True, "thread": {"messages": [{"role": "user", "content": content}]}}
+    with http.stream("POST", "/threads/runs", json=body) as response:
+        raw = response.read().decode()
+    frames = [f.split("\n", 1) for f in raw.split("\n\n") if f]
+    return response.headers, [(head.removeprefix("event: "), data.removeprefix("data: ")) for head, data in frames]
+
+
+def requires_action(http) -> dict:
+    run = start(http, tool_choice="required")
+    return poll_run(http, run["thread_id"], run["id"], LIVE)
+
+
+def submit(http, run: dict) -> httpx.Response:
+    calls = run["required_action"]["submit_tool_outputs"]["tool_calls"]
+    return http.post(f"/threads/{run['thread_id']}/runs/{run['id']}/submit_tool_outputs",
+                     json={"tool_outputs": [{"tool_call_id": c["id"], "output": "x"} for c in calls]})
+
+
+def probe_no_thread_lock(http, server):
+    run = long_run(http)
+    assert http.post(f"/threads/{run['thread_id']}/messages", json={"role": "user", "content": "x"}).status_code == 200
+
+
+def probe_lock_race(http, server):
+    asst = assistant(http)
+
+    async def race() -> list[int]:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=TIMEOUT, headers=http.headers) as client:
+            thread = (await client.post("/threads", json={})).json()["id"]
+            answers = await asyncio.gather(*[client.post(f"/threads/{thread}/runs", json={"assistant_id": asst})
+                                             for _ in range(4)])
+            later = await client.post(f"/threads/{thread}/runs", json={"assistant_id": asst})
+            return [a.status_code for a in answers] + [later.status_code]
+    statuses = asyncio.run(race())
+    assert statuses[:4].count(200) > 1 and statuses[4] == 400   # simultaneous pass, sequential rejected
+
+
+def probe_lock_kept_after_cancel(http, server):
+    run = long_run(http)
+    http.post(f"/threads/{run['thread_id']}/runs/{run['id']}/cancel")
+    assert poll_run(http, run["thread_id"], run["id"], ("cancelling",) + LIVE)["status"] == "cancelled"
+    assert http.post(f"/threads/{run['thread_id']}/messages", json={"role": "user", "content": "x"}).status_code == 400
+
+
+def probe_stream_reorder(http, server):
+    names = [n for n, _ in stream(http)[1]]
+    assert names.index("thread.run.in_progress") < names.index("thread.run.queued")
+
+
+def probe_stream_no_done(http, server):
+    assert stream(http)[1][-1][0] == "thread.run.completed"
+
+
+def probe_stream_drop_delta(http, server):
+    events = stream(http)[1]
+    streamed = "".join(json.loads(d)["delta"]["content"][0]["text"]["value"] for n, d in events if n == "thread.message.delta")
+    final = next(json.loads(d) for n, d in events if n == "thread.message.completed")["content"][0]["text"]["value"]
+    assert streamed != final and len(final.split()) == 30
+
+
+def probe_stream_json_content_type(http, server):
+    assert stream(http)[0]["content-type"].startswith("application/json")
+
+
+def probe_stream_no_thread_created(http, server):
+    assert stream(http)[1][0][0] == "thread.run.created"
+
+
+def probe_ignore_expiry(http, server):
+    run = requires_action(http)
+    time.sleep(1.3)
+    assert http.get(f"/threads/{run['thread_id']}/runs/{run['id']}").json()["status"] == "requires_action"
+
+
+def probe_expired_accepts_submit(http, server):
+    run = requires_action(http)
+    run = poll_run(http, run["thread_id"], run["id"], ("requires_action",), bound=5)
+    assert run["status"] == "expired" and submit(http, {**run, "required_action": requires_action_of(run)}).status_code == 200
+
+
+def requires_action_of(run: dict) -> dict:
+    return {"submit_tool_outputs": {"tool_calls": [{"id": "call_whatever"}]}}
+
+
+def probe_no_metadata_limits(http, server):
+    assert http.post("/assistants", json={"model": "m", "metadata": {str(i): "v" for i in range(20)}}).status_code == 200
+
+
+def probe_unknown_fields_accepted(http, server):
+    assert http.post("/assistants", json={"model": "m", "surprise": True}).status_code == 200
+
+
+def probe_detail_errors(http, server):
+    assert "detail" in http.get("/assistants/asst_missing").json()
+
+
+def probe_bad_json_500(http, server):
+    assert http.post("/threads", content=b"{oops").status_code == 500
+
+
+def probe_unprefixed_ids(http, server):
+    assert not assistant(http).startswith("asst_")
+
+
+def probe_float_timestamps(http, server):
+    assert isinstance(http.post("/threads", json={}).json()["created_at"], float)
+
+
+def probe_has_more_wrong(http, server):
+    for _ in range(3):
+        assistant(http)
+    assert http.get("/assistants", params={"limit": 1}).json()["has_more"] is False
+
+
+def probe_ignore_order(http, server):
+    thread = http.post("/threads", json={"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}).json()
+    data = http.get(f"/threads/{thread['id']}/messages", params={"order": "desc"}).json()["data"]
+    assert [m["content"][0]["text"]["value"] for m in data] == ["a", "b"]
+
+
+def probe_ignore_before(http, server):
+    thread = http.post("/threads", json={"messages": [{"role": "user", "content": c} for c in "abc"]}).json()
+    url = f"/threads/{thread['id']}/messages"
+    ids = [m["id"] for m in http.get(url, params={"order": "asc"}).json()["data"]]
+    assert len(http.get(url, params={"order": "asc", "before": ids[0]}).json()["data"]) == 3
+
+
+def probe_ignore_cancel(http, server):
+    run = start(http, "Write 100 words.")
+    assert http.post(f"/threads/{run['thread_id']}/runs/{run['id']}/cancel").json()["status"] in LIVE
+    assert poll_run(http, run["thread_id"], run["id"], LIVE)["status"] == "completed"
+
+
+def probe_no_auth(http, server):
+    assert httpx.get(server.base_url + "/assistants", timeout=TIMEOUT).status_code == 200
+
+
+def probe_cross_key_visible(http, server):
+    made = assistant(http)
+    other = httpx.get(f"{server.base_url}/assistants/{made}", headers={"Authorization": "Bearer key-b"}, timeout=TIMEOUT)
+    assert other.status_code == 200
+
+
+def probe_wrong_object(http, server):
+    assert start(http)["object"] == "run"
+
+
+def probe_terminal_run_mutates(http, server):
+    run = finished(http)
+    assert run["status"] == "completed"
+    time.sleep(1.2)
+    assert http.get(f"/threads/{run['thread_id']}/runs/{run['id']}").json()["status"] == "expired"
+
+
+def probe_no_incomplete(http, server):
+    assert finished(http, "Write 300 words.", max_completion_tokens=256)["status"] == "completed"
+
+
+def probe_step_wrong_message(http, server):
+    run = finished(http)
+    step = http.get(f"/threads/{run['thread_id']}/runs/{run['id']}/steps").json()["data"][0]
+    message = http.get(f"/threads/{run['thread_id']}/messages", params={"run_id": run["id"]}).json()["data"][0]
+    assert step["step_details"]["message_creation"]["message_id"] != message["id"]
+
+
+def probe_tool_call_id_mismatch(http, server):
+    run = requires_action(http)
+    step = http.get(f"/threads/{run['thread_id']}/runs/{run['id']}/steps").json()["data"][0]
+    assert step["step_details"]["tool_calls"][0]["id"] != run["required_action"]["submit_tool_outputs"]["tool_calls"][0]["id"]
+
+
+def probe_no_usage(http, server):
+    assert finished(http)["usage"] is None
+
+
+def probe_limit_unbounded(http, server):
+    assert http.get("/assistants", params={"limit": 500}).status_code == 200
+
+
+def probe_started_before_created(http, server):
+    run = finished(http)
+    assert run["started_at"] < run["created_at"]
+
+
+def probe_completed_at_missing(http, server):
+    run = finished(http)
+    assert run["status"] == "completed" and run["completed_at"] is None
+
+
+EXTRA_ARGS = {
+    "ignore-expiry": ["--run-expiry-seconds", "1"],
+    "expired-accepts-submit": ["--run-expiry-seconds", "1"],
+    "terminal-run-mutates": ["--run-expiry-seconds", "1"],
+    "no-auth": ["--api-key", "key-a"],
+    "cross-key-visible": ["--api-key", "key-a", "--api-key", "key-b"],
+}
+HEADERS = {"no-auth": {"Authorization": "Bearer key-a"}, "cross-key-visible": {"Authorization": "Bearer key-a"}}
+
+
+def test_every_fault_has_a_probe():
+    assert {name for name in FAULTS} == {n.removeprefix("probe_").replace("_", "-") for n in globals()
+                                         if n.startswith("probe_")}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_changes_behaviour(tmp_path, fault):
+    probe = globals()["probe_" + fault.replace("-", "_")]
+    args = ["--fault", fault, "--token-delay-ms", "1", *EXTRA_ARGS.get(fault, [])]
+    with running_server(tmp_path, *args) as server, \
+            httpx.Client(base_url=server.base_url, timeout=TIMEOUT, headers=HEADERS.get(fault)) as http:
+        probe(http, server)
+
+
+def test_unknown_fault_exits_2_with_the_list():
+    done = subprocess.run([sys.executable, "-m", "assistants_conformance.reference", "--fault", "nope"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and "nope" in done.stderr and "no-thread-lock" in done.stderr
+
+
+def test_every_probe_fails_on_a_clean_server(tmp_path):
+    """Guards the probes themselves: without its fault, each probe's assertion must not hold."""
+    args = ["--token-delay-ms", "1", "--run-expiry-seconds", "1", "--api-key", "key-a", "--api-key", "key-b"]
+    passed = []
+    with running_server(tmp_path, *args) as server, \
+            httpx.Client(base_url=server.base_url, timeout=TIMEOUT, headers={"Authorization": "Bearer key-a"}) as http:
+        for fault in sorted(FAULTS):
+            try:
+                globals()["probe_" + fault.replace("-", "_")](http, server)
+            except AssertionError:
+                continue
+            passed.append(fault)
+    assert passed == []
