@@ -35,6 +35,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--spec", help="OpenAPI document to validate against (default: specs/assistants-v2.openapi.yaml).")
     group.addoption("--profile", help="Target profile: a YAML file or a name in specs/profiles/ "
                     "(default: reference for the embedded server).")
+    group.addoption("--model", help="Model name to create assistants with (overrides the profile's).")
     group.addoption("--run-slow", action="store_true", default=False,
                     help="Also run slow checks (real expiry waits over 60 s).")
     group.addoption("--reference-fault", action="append", default=[], metavar="NAME",
@@ -199,7 +200,7 @@ def _recorded(item) -> list:
 
 
 def _cli_options(config: pytest.Config) -> dict:
-    names = ("target_url", "api_key", "second_api_key", "dialect", "spec", "profile")
+    names = ("target_url", "api_key", "second_api_key", "dialect", "spec", "profile", "model")
     return {name: config.getoption(name) for name in names if config.getoption(name) is not None}
 
 
@@ -214,8 +215,6 @@ def _resolved_config(config: pytest.Config):
     from .config import ConfigError, resolve_config
 
     options = _cli_options(config)
-    if not options.get("target_url") and not os.environ.get("OPENAI_BASE_URL"):
-        options.setdefault("profile", "reference")
     try:
         resolved = resolve_config(options, os.environ)
     except ConfigError as exc:
@@ -260,8 +259,7 @@ def target(pytestconfig, conformance_config):
             server.start()
         except LaunchError as exc:
             pytest.exit(f"assistants-conformance: could not start the reference server: {exc}", returncode=2)
-        config = dataclasses.replace(config, base_url=server.base_url, api_key=keys[0], second_api_key=keys[1])
-        _register_secrets(keys)
+        config = config.with_target(server.base_url, api_key=keys[0], second_api_key=keys[1])
     else:
         _preflight(config)
     try:
@@ -269,13 +267,6 @@ def target(pytestconfig, conformance_config):
     finally:
         if server is not None:
             server.close()
-
-
-def _register_secrets(keys) -> None:
-    from . import redact
-
-    for key in keys:
-        redact.register_secret(key)
 
 
 def _preflight(config) -> None:
