@@ -132,8 +132,12 @@ class _SchemaValidator:
                 self._fast = None
 
     def issues(self, instance: Any) -> list[ValidationIssue]:
-        if self._fast is not None and self._fast.is_valid(instance):
-            return []
+        if self._fast is not None:
+            try:
+                if self._fast.is_valid(instance):
+                    return []
+            except (ValueError, TypeError):  # a Python value with no JSON equivalent: let jsonschema judge it
+                pass
         issues: list[ValidationIssue] = []
         seen = set()
         for error in sorted(self._python.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
