@@ -9,23 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from assistants_conformance.checks import require
-from assistants_conformance.flows import expect_error
+from assistants_conformance.flows import expect_error, http_examples
 
 
-def examples(count: int) -> settings:
-    """At most `count` drawn examples (plus the explicit boundary ones), no shrinking, no deadline."""
-    return settings(
-        max_examples=count,
-        deadline=None,
-        database=None,  # a conformance run must not write .hypothesis/ into the user's directory
-        phases=(Phase.explicit, Phase.generate),
-        report_multiple_bugs=False,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
+# Every example is real HTTP: few examples, never shrunk (see flows.http_examples).
+examples = http_examples
 
 
 # Plain ASCII so that "length" means the same in characters, code points and bytes on any server.
