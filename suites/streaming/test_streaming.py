@@ -1,0 +1,418 @@
+"""Server-sent event streams of runs (stream: true on create run, create thread and run, submit tool
+outputs): framing, event schemas, event order, deltas, id consistency, and the pause/continue pair.
+
+The streams are recorded once per module (see conftest.py); each check reads the recording.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistants_conformance.checks import violation
+from assistants_conformance.protocol.transitions import (
+    MESSAGE_STATUSES,
+    RUN_STATUSES,
+    STEP_STATUSES,
+    TERMINAL,
+)
+from assistants_conformance.sse import StreamVerdict
+
+pytestmark = [pytest.mark.capability("streaming")]
+
+MAX_LISTED = 8  # problems named in one failure message
+
+
+def fail_with(problems: list[str], evidence: list) -> None:
+    if problems:
+        shown = problems[:MAX_LISTED]
+        more = f" (and {len(problems) - MAX_LISTED} more)" if len(problems) > MAX_LISTED else ""
+        violation("; ".join(shown) + more, evidence)
+
+
+def require_readable(case) -> None:
+    """A stream that could not be read at all (HTTP error, wrong content type, timeout) leaves nothing
+    to judge: the check fails with the reader's verdict. An INCOMPLETE stream (body closed before done)
+    is judged on the events it did deliver; its missing ending is STREAM-003's finding."""
+    result = case.stream.result
+    if result.verdict not in (StreamVerdict.COMPLETE, StreamVerdict.INCOMPLETE):
+        violation(f"{case.label}: the stream could not be read ({result.verdict.value}): {result.message}",
+                  case.evidence)
+
+
+def order_problems(case) -> list[str]:
+    stream = case.stream
+    if not stream.order_violations:
+        return []
+    at = f" (first at {stream.first_violation_at:.3f} s into the stream)" if stream.first_violation_at else ""
+    return [f"{case.label} stream order{at}: " + "; ".join(stream.order_violations)
+            + f". Events: {' '.join(str(n) for n in stream.names())}"]
+
+
+# --- framing and schemas --------------------------------------------------------------------------------
+
+
+@pytest.mark.check("STREAM-001")
+@pytest.mark.level("MUST")
+def test_content_type(all_streams):
+    """A streamed run is answered with Content-Type text/event-stream.
+
+    API reference, create run: with stream: true the answer is a stream of server-sent events."""
+    problems = []
+    for case in all_streams:
+        content_type = case.stream.result.headers.get("content-type", "")
+        if not content_type.split(";")[0].strip().lower() == "text/event-stream":
+            problems.append(f"{case.label}: Content-Type {content_type or '(none)'!r}, expected text/event-stream")
+    fail_with(problems, [c.stream.result.exchange for c in all_streams])
+
+
+@pytest.mark.check("STREAM-002")
+@pytest.mark.level("MUST")
+def test_event_schemas(all_streams, contract):
+    """The data of every stream event matches the schema the contract gives for that event name.
+
+    Events the contract does not name are skipped: the docs ask clients to tolerate new events."""
+    problems = []
+    for case in all_streams:
+        require_readable(case)
+        for index, event in enumerate(case.stream.events):
+            if event.event not in contract.event_names:
+                continue
+            for issue in contract.validate_event(event.event, event.data)[:3]:
+                where = f" at {issue.pointer}" if issue.pointer else ""
+                problems.append(f"{case.label} event {index} {event.event}{where}: {issue.message}")
+    fail_with(problems, [c.stream.result.exchange for c in all_streams])
+
+
+@pytest.mark.check("STREAM-003")
+@pytest.mark.level("MUST")
+def test_stream_ends_with_done(all_streams):
+    """Every stream ends with `event: done` carrying `data: [DONE]`, after which the body closes.
+
+    API reference: the stream terminates when the run ends (or pauses) "with a data: [DONE] message"."""
+    problems = []
+    for case in all_streams:
+        result = case.stream.result
+        if result.verdict is StreamVerdict.INCOMPLETE:
+            last = result.events[-1].event if result.events else "nothing"
+            problems.append(f"{case.label}: INCOMPLETE stream: the body closed after {len(result.events)} "
+                            f"events (last: {last}) without the done event")
+            continue
+        require_readable(case)
+        done = [i for i, e in enumerate(result.events) if e.event == "done"]
+        if done and done[-1] != len(result.events) - 1:
+            problems.append(f"{case.label}: events after done (done is event {done[-1]} of {len(result.events)})")
+        for i in done:
+            if result.events[i].data != "[DONE]":
+                problems.append(f"{case.label}: done event {i} carries data {result.events[i].data!r}, "
+                                "expected the literal [DONE]")
+    fail_with(problems, [c.stream.result.exchange for c in all_streams])
+
+
+# --- event order ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.check("STREAM-004")
+@pytest.mark.level("MUST")
+def test_create_run_order(plain_stream):
+    """The events of a create-run stream come in the documented order.
+
+    Run created, queued, in progress, each step with its message, then the run's ending and done."""
+    require_readable(plain_stream)
+    fail_with(order_problems(plain_stream), plain_stream.evidence)
+
+
+@pytest.mark.check("STREAM-005")
+@pytest.mark.level("MUST")
+def test_create_thread_and_run_order(thread_run_stream):
+    """A create-thread-and-run stream begins with thread.created for the run's thread, then follows the run order."""
+    case = thread_run_stream
+    require_readable(case)
+    events = case.stream.events
+    if not events or events[0].event != "thread.created":
+        first = events[0].event if events else "nothing"
+        violation(f"the first event is {first}, expected thread.created (events: "
+                  f"{' '.join(str(n) for n in case.stream.names()[:6])} ...)", case.evidence)
+    thread = case.stream.payloads("thread.created")[0][2]
+    problems = []
+    if isinstance(thread, dict) and thread.get("id") != case.thread_id:
+        problems.append(f"thread.created names thread {thread.get('id')!r} but the run belongs to {case.thread_id!r}")
+    fail_with(problems + order_problems(case), case.evidence)
+
+
+# --- content and ids ------------------------------------------------------------------------------------------
+
+
+def text_parts(content) -> dict[int, str]:
+    """{index: text} of the text parts of a message's content list."""
+    out = {}
+    for index, part in enumerate(content if isinstance(content, list) else []):
+        if isinstance(part, dict) and part.get("type") == "text":
+            out[index] = str((part.get("text") or {}).get("value", ""))
+    return out
+
+
+def accumulated_texts(stream) -> dict[str, dict[int, str]]:
+    """Message id -> {content index: text} built as a client does: start from the message's created
+    snapshot, append every text delta at its `index`. (Text only; the SDK's accumulate_delta does the
+    same for all part types, but the SDK is not a dependency of the harness.)"""
+    texts: dict[str, dict[int, str]] = {}
+    for _, name, data in stream.payloads("thread.message."):
+        if not isinstance(data, dict):
+            continue
+        if name == "thread.message.created":
+            texts[data.get("id")] = text_parts(data.get("content"))
+        elif name == "thread.message.delta":
+            parts = ((data.get("delta") or {}).get("content")) or []
+            target = texts.setdefault(data.get("id"), {})
+            for part in parts:
+                if isinstance(part, dict) and part.get("type", "text") == "text" and isinstance(part.get("index"), int):
+                    piece = (part.get("text") or {}).get("value") or ""
+                    target[part["index"]] = target.get(part["index"], "") + piece
+    return texts
+
+
+def describe_difference(a: str, b: str) -> str:
+    at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return (f"{len(a)} vs {len(b)} characters, first difference at {at}: "
+            f"{a[max(0, at - 15):at + 15]!r} vs {b[max(0, at - 15):at + 15]!r}")
+
+
+@pytest.mark.check("STREAM-006")
+@pytest.mark.level("MUST")
+def test_deltas_make_the_message(all_streams):
+    """A message's text deltas, appended at their index, give exactly its completed text, streamed and read back."""
+    problems = []
+    checked = 0
+    for case in all_streams:
+        require_readable(case)
+        built = accumulated_texts(case.stream)
+        for _, name, data in case.stream.payloads("thread.message."):
+            if name not in ("thread.message.completed", "thread.message.incomplete") or not isinstance(data, dict):
+                continue
+            message_id = data.get("id")
+            streamed = built.get(message_id, {})
+            final = text_parts(data.get("content"))
+            checked += 1
+            for index in sorted(set(final) | set(streamed)):
+                a, b = streamed.get(index, ""), final.get(index, "")
+                if a != b:
+                    problems.append(f"{case.label}: message {message_id} part {index}: deltas give "
+                                    f"{describe_difference(a, b)} in {name}")
+            read = case.message_reads.get(message_id)
+            if read is None or read.status_code != 200 or not isinstance(read.json, dict):
+                problems.append(f"{case.label}: message {message_id} could not be read back "
+                                f"({getattr(read, 'status_code', 'not requested')})")
+                continue
+            stored = text_parts(read.json.get("content"))
+            for index in sorted(set(stored) | set(streamed)):
+                a, b = streamed.get(index, ""), stored.get(index, "")
+                if a != b:
+                    problems.append(f"{case.label}: message {message_id} part {index}: deltas give "
+                                    f"{describe_difference(a, b)} in the message read back")
+    if not checked and not problems:
+        problems.append("no stream carried a completed assistant message to compare deltas with")
+    fail_with(problems, [e for c in all_streams for e in c.evidence])
+
+
+def status_of(name: str, prefix: str, statuses) -> str | None:
+    """The status an event name announces (thread.run.step.completed -> completed); None for
+    created and delta events, which do not name one."""
+    suffix = name[len(prefix):]
+    return suffix if suffix in statuses else None
+
+
+def id_problems(case, *, known_steps: set[str] = frozenset()) -> list[str]:
+    """Run, step and message ids and statuses agree across the events of one stream and the objects
+    read back afterwards."""
+    problems: list[str] = []
+    label, run_id, thread_id = case.label, case.run_id, case.thread_id
+    last_run_status = None
+    steps: dict[str, str | None] = {step_id: None for step_id in known_steps}
+    messages: set[str] = set()
+    pointed: dict[str, str] = {}  # step id -> message id its message_creation details name
+    for index, name, data in case.stream.payloads("thread."):
+        where = f"{label} event {index} {name}"
+        if not isinstance(data, dict) or name == "thread.created":
+            continue
+        if name.startswith("thread.run.step."):
+            step_id = data.get("id")
+            if name == "thread.run.step.delta":
+                if step_id not in steps:
+                    problems.append(f"{where}: delta for step {step_id!r}, which no step event introduced")
+                continue
+            if data.get("run_id") != run_id or data.get("thread_id") != thread_id:
+                problems.append(f"{where}: step of run {data.get('run_id')!r} in thread {data.get('thread_id')!r}, "
+                                f"expected run {run_id!r} in thread {thread_id!r}")
+            announced = status_of(name, "thread.run.step.", STEP_STATUSES)
+            if announced and data.get("status") != announced:
+                problems.append(f"{where}: data says status {data.get('status')!r}")
+            steps[step_id] = data.get("status")
+            details = data.get("step_details") or {}
+            if details.get("type") == "message_creation":
+                pointed[step_id] = (details.get("message_creation") or {}).get("message_id")
+        elif name.startswith("thread.run."):
+            if data.get("id") != run_id or data.get("thread_id") != thread_id:
+                problems.append(f"{where}: run {data.get('id')!r} in thread {data.get('thread_id')!r}, "
+                                f"expected run {run_id!r} in thread {thread_id!r}")
+            announced = status_of(name, "thread.run.", RUN_STATUSES)
+            if announced and data.get("status") != announced:
+                problems.append(f"{where}: data says status {data.get('status')!r}")
+            last_run_status = data.get("status")
+        elif name.startswith("thread.message."):
+            message_id = data.get("id")
+            if name == "thread.message.delta":
+                if message_id not in messages:
+                    problems.append(f"{where}: delta for message {message_id!r}, which no message event introduced")
+                continue
+            messages.add(message_id)
+            if data.get("thread_id") != thread_id or data.get("run_id") != run_id:
+                problems.append(f"{where}: message of run {data.get('run_id')!r} in thread "
+                                f"{data.get('thread_id')!r}, expected run {run_id!r} in thread {thread_id!r}")
+            announced = status_of(name, "thread.message.", MESSAGE_STATUSES)
+            if announced and data.get("status") != announced:
+                problems.append(f"{where}: data says status {data.get('status')!r}")
+    for step_id, message_id in pointed.items():
+        if message_id not in messages:
+            problems.append(f"{label}: message_creation step {step_id} names message {message_id!r}, but the "
+                            f"stream's messages are {sorted(m for m in messages if m)}")
+    problems += read_back_problems(case, last_run_status, steps, messages)
+    return problems
+
+
+def read_back_problems(case, last_run_status, steps: dict, messages: set) -> list[str]:
+    label = case.label
+    if case.run_read is None:
+        return [f"{label}: the stream named no run to read back"]
+    if case.run_read.status_code != 200 or not isinstance(case.run_read.json, dict):
+        return [f"{label}: reading run {case.run_id} back answered {case.run_read.status_code}"]
+    problems = []
+    run = case.run_read.json
+    if run.get("id") != case.run_id:
+        problems.append(f"{label}: GET run {case.run_id} answered a run with id {run.get('id')!r}")
+    if case.stream.result.ok and last_run_status and run.get("status") != last_run_status:
+        problems.append(f"{label}: the last run event said {last_run_status!r}, the run read back after "
+                        f"the stream ended says {run.get('status')!r}")
+    listed = case.steps_read.json.get("data") if case.steps_read is not None and isinstance(case.steps_read.json, dict) else None
+    if not isinstance(listed, list):
+        problems.append(f"{label}: listing the run's steps answered {getattr(case.steps_read, 'status_code', None)}")
+    else:
+        stored = {s.get("id"): s for s in listed if isinstance(s, dict)}
+        for step_id in steps:
+            if step_id not in stored:
+                problems.append(f"{label}: streamed step {step_id} is not in the run's step list "
+                                f"({sorted(k for k in stored if k)})")
+    for message_id in messages:
+        read = case.message_reads.get(message_id)
+        if read is None or read.status_code != 200:
+            problems.append(f"{label}: streamed message {message_id} could not be read back "
+                            f"({getattr(read, 'status_code', 'not requested')})")
+    return problems
+
+
+@pytest.mark.check("STREAM-007")
+@pytest.mark.level("MUST")
+def test_ids_consistent(plain_stream, thread_run_stream):
+    """Run, step and message ids and statuses agree across a stream's events and the objects read back after it.
+
+    All events name the same run and thread, a message_creation step names the message the stream
+    delivers, each event's status matches its name, and the run, its steps and messages read back
+    afterwards carry the same ids and the run's last streamed status."""
+    problems = []
+    for case in (plain_stream, thread_run_stream):
+        require_readable(case)
+        problems += id_problems(case)
+    fail_with(problems, plain_stream.evidence + thread_run_stream.evidence)
+
+
+# --- pause for tool outputs and continuation ------------------------------------------------------------------
+
+
+def streamed_tool_call_ids(stream) -> dict[str, list]:
+    """Step id -> tool call ids of its tool_calls details, built from step.created and step deltas
+    (the first delta of a call carries its id at the call's index)."""
+    calls: dict[str, dict[int, object]] = {}
+    for _, name, data in stream.payloads("thread.run.step."):
+        if not isinstance(data, dict):
+            continue
+        details = data.get("step_details") if name != "thread.run.step.delta" else (data.get("delta") or {}).get("step_details")
+        if not isinstance(details, dict) or details.get("type") != "tool_calls":
+            continue
+        found = calls.setdefault(data.get("id"), {})
+        for position, call in enumerate(details.get("tool_calls") or []):
+            if isinstance(call, dict) and call.get("id"):
+                found[call.get("index", position)] = call["id"]
+    return {step_id: [ids[i] for i in sorted(ids)] for step_id, ids in calls.items()}
+
+
+@pytest.mark.check("STREAM-008")
+@pytest.mark.level("MUST")
+def test_requires_action_stream(tool_streams):
+    """A stream of a run that needs tool outputs ends with thread.run.requires_action, then done.
+
+    The events before follow the documented order, and the run read back afterwards is requires_action."""
+    case = tool_streams.paused
+    require_readable(case)
+    problems = order_problems(case)
+    names = [n for n in case.stream.names() if n != "done"]
+    if not names or names[-1] != "thread.run.requires_action":
+        problems.append(f"the last event before done is {names[-1] if names else 'nothing'}, "
+                        "expected thread.run.requires_action")
+    if case.stream.result.verdict is StreamVerdict.INCOMPLETE:
+        problems.append(f"the stream did not end with done: INCOMPLETE ({case.stream.result.message})")
+    if case.run_read is not None and isinstance(case.run_read.json, dict) \
+            and case.run_read.json.get("status") != "requires_action":
+        problems.append(f"the run read back after the stream is {case.run_read.json.get('status')!r}, "
+                        "expected requires_action")
+    fail_with(problems, case.evidence)
+
+
+@pytest.mark.check("STREAM-009")
+@pytest.mark.level("MUST")
+def test_tool_call_ids_match(tool_streams):
+    """Tool call ids in thread.run.requires_action equal those of the streamed tool_calls step and the step read back."""
+    case = tool_streams.paused
+    require_readable(case)
+    runs = [d for _, n, d in case.stream.run_events() if n == "thread.run.requires_action"]
+    if not runs:
+        violation("the stream has no thread.run.requires_action event to compare", case.evidence)
+    required = [c.get("id") for c in tool_streams.required_calls(runs[-1])]
+    streamed = streamed_tool_call_ids(case.stream)
+    problems = []
+    if not any(ids == required for ids in streamed.values()):
+        problems.append(f"required_action names tool calls {required}, the streamed tool_calls steps "
+                        f"carry {streamed or 'none'}")
+    listed = case.steps_read.json.get("data") if case.steps_read is not None and isinstance(case.steps_read.json, dict) else []
+    stored = [[c.get("id") for c in (s.get("step_details") or {}).get("tool_calls") or []]
+              for s in listed or [] if isinstance(s, dict) and (s.get("step_details") or {}).get("type") == "tool_calls"]
+    if required not in stored:
+        problems.append(f"required_action names tool calls {required}, the tool_calls steps read back "
+                        f"carry {stored or 'none'}")
+    fail_with(problems, case.evidence)
+
+
+@pytest.mark.check("STREAM-010")
+@pytest.mark.level("MUST")
+def test_submit_stream_continues_the_run(tool_streams):
+    """A submit_tool_outputs stream continues the same run and ends with a terminal run event, then done.
+
+    It opens by completing the paused tool_calls step, follows the documented order and names only that run."""
+    if tool_streams.resumed is None:
+        violation(f"the continuation could not be requested: {tool_streams.submit_problem}",
+                  tool_streams.paused.evidence)
+    paused, case = tool_streams.paused, tool_streams.resumed
+    require_readable(case)
+    problems = order_problems(case)
+    paused_steps = {d.get("id") for _, n, d in paused.stream.payloads("thread.run.step.")
+                    if n == "thread.run.step.created" and isinstance(d, dict)}
+    payloads = case.stream.payloads()
+    if payloads and payloads[0][1] == "thread.run.step.completed" and payloads[0][2].get("id") not in paused_steps:
+        problems.append(f"the stream opens by completing step {payloads[0][2].get('id')!r}, which is not the "
+                        f"paused tool_calls step {sorted(s for s in paused_steps if s)}")
+    problems += id_problems(case, known_steps=paused_steps)
+    runs = case.stream.run_events()
+    last = runs[-1][2].get("status") if runs else None
+    if last not in TERMINAL:
+        problems.append(f"the last run event says {last!r}, expected a terminal status ({', '.join(sorted(TERMINAL))})")
+    if case.stream.result.verdict is StreamVerdict.INCOMPLETE:
+        problems.append(f"the stream did not end with done: INCOMPLETE ({case.stream.result.message})")
+    fail_with(problems, paused.evidence + case.evidence)
