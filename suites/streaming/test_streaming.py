@@ -9,12 +9,8 @@ from __future__ import annotations
 import pytest
 
 from assistants_conformance.checks import violation
-from assistants_conformance.protocol.transitions import (
-    MESSAGE_STATUSES,
-    RUN_STATUSES,
-    STEP_STATUSES,
-    TERMINAL,
-)
+from assistants_conformance.protocol import stream_rules
+from assistants_conformance.protocol.transitions import TERMINAL
 from assistants_conformance.sse import StreamVerdict
 
 pytestmark = [pytest.mark.capability("streaming")]
@@ -214,72 +210,50 @@ def test_deltas_make_the_message(all_streams):
     fail_with(problems, [e for c in all_streams for e in c.evidence])
 
 
-def status_of(name: str, prefix: str, statuses) -> str | None:
-    """The status an event name announces (thread.run.step.completed -> completed); None for
-    created and delta events, which do not name one."""
-    suffix = name[len(prefix):]
-    return suffix if suffix in statuses else None
+# In-stream consistency rules of the oracle (protocol/stream_rules.py) that STREAM-007 applies.
+ID_RULES = (
+    "status_matches_event",
+    "one_run_per_stream",
+    "one_thread_per_stream",
+    "steps_refer_to_created_steps",
+    "messages_refer_to_created_messages",
+    "message_step_names_its_message",
+)
 
 
-def id_problems(case, *, known_steps: set[str] = frozenset()) -> list[str]:
-    """Run, step and message ids and statuses agree across the events of one stream and the objects
-    read back afterwards."""
-    problems: list[str] = []
-    label, run_id, thread_id = case.label, case.run_id, case.thread_id
-    last_run_status = None
-    steps: dict[str, str | None] = {step_id: None for step_id in known_steps}
-    messages: set[str] = set()
-    pointed: dict[str, str] = {}  # step id -> message id its message_creation details name
-    for index, name, data in case.stream.payloads("thread."):
-        where = f"{label} event {index} {name}"
-        if not isinstance(data, dict) or name == "thread.created":
-            continue
-        if name.startswith("thread.run.step."):
-            step_id = data.get("id")
-            if name == "thread.run.step.delta":
-                if step_id not in steps:
-                    problems.append(f"{where}: delta for step {step_id!r}, which no step event introduced")
-                continue
-            if data.get("run_id") != run_id or data.get("thread_id") != thread_id:
-                problems.append(f"{where}: step of run {data.get('run_id')!r} in thread {data.get('thread_id')!r}, "
-                                f"expected run {run_id!r} in thread {thread_id!r}")
-            announced = status_of(name, "thread.run.step.", STEP_STATUSES)
-            if announced and data.get("status") != announced:
-                problems.append(f"{where}: data says status {data.get('status')!r}")
-            steps[step_id] = data.get("status")
-            details = data.get("step_details") or {}
-            if details.get("type") == "message_creation":
-                pointed[step_id] = (details.get("message_creation") or {}).get("message_id")
-        elif name.startswith("thread.run."):
-            if data.get("id") != run_id or data.get("thread_id") != thread_id:
-                problems.append(f"{where}: run {data.get('id')!r} in thread {data.get('thread_id')!r}, "
-                                f"expected run {run_id!r} in thread {thread_id!r}")
-            announced = status_of(name, "thread.run.", RUN_STATUSES)
-            if announced and data.get("status") != announced:
-                problems.append(f"{where}: data says status {data.get('status')!r}")
-            last_run_status = data.get("status")
-        elif name.startswith("thread.message."):
-            message_id = data.get("id")
-            if name == "thread.message.delta":
-                if message_id not in messages:
-                    problems.append(f"{where}: delta for message {message_id!r}, which no message event introduced")
-                continue
-            messages.add(message_id)
-            if data.get("thread_id") != thread_id or data.get("run_id") != run_id:
-                problems.append(f"{where}: message of run {data.get('run_id')!r} in thread "
-                                f"{data.get('thread_id')!r}, expected run {run_id!r} in thread {thread_id!r}")
-            announced = status_of(name, "thread.message.", MESSAGE_STATUSES)
-            if announced and data.get("status") != announced:
-                problems.append(f"{where}: data says status {data.get('status')!r}")
-    for step_id, message_id in pointed.items():
-        if message_id not in messages:
-            problems.append(f"{label}: message_creation step {step_id} names message {message_id!r}, but the "
-                            f"stream's messages are {sorted(m for m in messages if m)}")
-    problems += read_back_problems(case, last_run_status, steps, messages)
-    return problems
+def rule_events(stream) -> list[tuple[str, object]]:
+    """(event name, parsed data; the raw text when it is not JSON) as protocol.stream_rules takes them."""
+    out = []
+    for event in stream.events:
+        try:
+            data = event.json()
+        except ValueError:
+            data = event.data
+        out.append((event.event or "", data))
+    return out
 
 
-def read_back_problems(case, last_run_status, steps: dict, messages: set) -> list[str]:
+def id_problems(case) -> list[str]:
+    """Run, step and message ids and statuses agree across the events of one stream (the oracle's
+    rules) and with the objects read back afterwards."""
+    events = rule_events(case.stream)
+    problems = [f"{case.label} {problem}" for rule in ID_RULES
+                for problem in stream_rules.RULES[rule](events, case.stream.kind)]
+    runs = [d for n, d in events if n.startswith("thread.run.") and not n.startswith("thread.run.step.")
+            and isinstance(d, dict)]
+    for data in runs[:1]:
+        if data.get("id") != case.run_id or data.get("thread_id") != case.thread_id:
+            problems.append(f"{case.label}: the stream is about run {data.get('id')!r} in thread "
+                            f"{data.get('thread_id')!r}, expected run {case.run_id!r} in thread {case.thread_id!r}")
+    steps = {d.get("id") for n, d in events if n.startswith("thread.run.step.") and n != "thread.run.step.delta"
+             and isinstance(d, dict)}
+    messages = {d.get("id") for n, d in events if n.startswith("thread.message.") and n != "thread.message.delta"
+                and isinstance(d, dict)}
+    last_run_status = runs[-1].get("status") if runs else None
+    return problems + read_back_problems(case, last_run_status, steps, messages)
+
+
+def read_back_problems(case, last_run_status, steps: set, messages: set) -> list[str]:
     label = case.label
     if case.run_read is None:
         return [f"{label}: the stream named no run to read back"]
@@ -327,23 +301,6 @@ def test_ids_consistent(plain_stream, thread_run_stream):
 # --- pause for tool outputs and continuation ------------------------------------------------------------------
 
 
-def streamed_tool_call_ids(stream) -> dict[str, list]:
-    """Step id -> tool call ids of its tool_calls details, built from step.created and step deltas
-    (the first delta of a call carries its id at the call's index)."""
-    calls: dict[str, dict[int, object]] = {}
-    for _, name, data in stream.payloads("thread.run.step."):
-        if not isinstance(data, dict):
-            continue
-        details = data.get("step_details") if name != "thread.run.step.delta" else (data.get("delta") or {}).get("step_details")
-        if not isinstance(details, dict) or details.get("type") != "tool_calls":
-            continue
-        found = calls.setdefault(data.get("id"), {})
-        for position, call in enumerate(details.get("tool_calls") or []):
-            if isinstance(call, dict) and call.get("id"):
-                found[call.get("index", position)] = call["id"]
-    return {step_id: [ids[i] for i in sorted(ids)] for step_id, ids in calls.items()}
-
-
 @pytest.mark.check("STREAM-008")
 @pytest.mark.level("MUST")
 def test_requires_action_stream(tool_streams):
@@ -376,15 +333,12 @@ def test_tool_call_ids_match(tool_streams):
     if not runs:
         violation("the stream has no thread.run.requires_action event to compare", case.evidence)
     required = [c.get("id") for c in tool_streams.required_calls(runs[-1])]
-    streamed = streamed_tool_call_ids(case.stream)
-    problems = []
-    if not any(ids == required for ids in streamed.values()):
-        problems.append(f"required_action names tool calls {required}, the streamed tool_calls steps "
-                        f"carry {streamed or 'none'}")
+    problems = [f"{case.label} {p}" for p in
+                stream_rules.tool_calls_match_required_action(rule_events(case.stream), case.stream.kind)]
     listed = case.steps_read.json.get("data") if case.steps_read is not None and isinstance(case.steps_read.json, dict) else []
     stored = [[c.get("id") for c in (s.get("step_details") or {}).get("tool_calls") or []]
               for s in listed or [] if isinstance(s, dict) and (s.get("step_details") or {}).get("type") == "tool_calls"]
-    if required not in stored:
+    if sorted(required) not in [sorted(ids) for ids in stored]:
         problems.append(f"required_action names tool calls {required}, the tool_calls steps read back "
                         f"carry {stored or 'none'}")
     fail_with(problems, case.evidence)
@@ -408,7 +362,7 @@ def test_submit_stream_continues_the_run(tool_streams):
     if payloads and payloads[0][1] == "thread.run.step.completed" and payloads[0][2].get("id") not in paused_steps:
         problems.append(f"the stream opens by completing step {payloads[0][2].get('id')!r}, which is not the "
                         f"paused tool_calls step {sorted(s for s in paused_steps if s)}")
-    problems += id_problems(case, known_steps=paused_steps)
+    problems += id_problems(case)
     runs = case.stream.run_events()
     last = runs[-1][2].get("status") if runs else None
     if last not in TERMINAL:
