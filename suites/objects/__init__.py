@@ -1,0 +1,1 @@
+"""OBJ: the objects core operations return: contract shape, id prefixes, `object` values, timestamps."""
