@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -229,28 +230,51 @@ def probe_completed_at_missing(http, server):
     assert run["status"] == "completed" and run["completed_at"] is None
 
 
-EXTRA_ARGS = {
-    "ignore-expiry": ["--run-expiry-seconds", "1"],
-    "expired-accepts-submit": ["--run-expiry-seconds", "1"],
-    "terminal-run-mutates": ["--run-expiry-seconds", "1"],
-    "no-auth": ["--api-key", "key-a"],
-    "cross-key-visible": ["--api-key", "key-a", "--api-key", "key-b"],
-}
-HEADERS = {"no-auth": {"Authorization": "Bearer key-a"}, "cross-key-visible": {"Authorization": "Bearer key-a"}}
+# Faults whose probes do not disturb one another share a server, so the file stays fast.
+GROUPS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
+    (("unprefixed-ids", "float-timestamps", "wrong-object", "started-before-created", "completed-at-missing",
+      "no-usage", "step-wrong-message", "tool-call-id-mismatch", "has-more-wrong", "limit-unbounded",
+      "no-metadata-limits", "unknown-fields-accepted", "detail-errors", "bad-json-500", "no-incomplete"), ()),
+    (("stream-reorder", "stream-no-done", "stream-drop-delta", "stream-json-content-type",
+      "stream-no-thread-created"), ()),
+    (("ignore-order", "ignore-before"), ()),
+    (("lock-race", "lock-kept-after-cancel"), ()),
+    (("no-thread-lock", "ignore-cancel"), ()),
+    (("terminal-run-mutates", "expired-accepts-submit"), ("--run-expiry-seconds", "1")),
+    (("ignore-expiry",), ("--run-expiry-seconds", "1")),
+    (("no-auth", "cross-key-visible"), ("--api-key", "key-a", "--api-key", "key-b")),
+]
+AUTH_HEADERS = {"Authorization": "Bearer key-a"}   # ignored by servers without keys
 
 
-def test_every_fault_has_a_probe():
-    assert {name for name in FAULTS} == {n.removeprefix("probe_").replace("_", "-") for n in globals()
-                                         if n.startswith("probe_")}
+def test_every_fault_has_a_probe_and_a_group():
+    probes = {n.removeprefix("probe_").replace("_", "-") for n in globals() if n.startswith("probe_")}
+    grouped = [fault for faults, _ in GROUPS for fault in faults]
+    assert set(FAULTS) == probes == set(grouped) and len(grouped) == len(set(grouped))
+
+
+@pytest.fixture(scope="module")
+def fault_servers(tmp_path_factory):
+    """Servers started on first use, one per group, stopped at the end of the module."""
+    started: dict[int, tuple] = {}
+    with contextlib.ExitStack() as stack:
+        def server_for(fault: str):
+            index = next(i for i, (faults, _) in enumerate(GROUPS) if fault in faults)
+            if index not in started:
+                faults, extra = GROUPS[index]
+                args = [arg for name in faults for arg in ("--fault", name)] + ["--token-delay-ms", "1", *extra]
+                server = stack.enter_context(running_server(tmp_path_factory.mktemp(f"group{index}"), *args))
+                http = stack.enter_context(httpx.Client(base_url=server.base_url, timeout=TIMEOUT,
+                                                        headers=AUTH_HEADERS))
+                started[index] = (http, server)
+            return started[index]
+        yield server_for
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_fault_changes_behaviour(tmp_path, fault):
-    probe = globals()["probe_" + fault.replace("-", "_")]
-    args = ["--fault", fault, "--token-delay-ms", "1", *EXTRA_ARGS.get(fault, [])]
-    with running_server(tmp_path, *args) as server, \
-            httpx.Client(base_url=server.base_url, timeout=TIMEOUT, headers=HEADERS.get(fault)) as http:
-        probe(http, server)
+def test_fault_changes_behaviour(fault_servers, fault):
+    http, server = fault_servers(fault)
+    globals()["probe_" + fault.replace("-", "_")](http, server)
 
 
 def test_unknown_fault_exits_2_with_the_list():
