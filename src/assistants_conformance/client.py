@@ -21,7 +21,6 @@ from __future__ import annotations
 import errno
 import json as jsonlib
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -189,7 +188,6 @@ class ConformanceClient:
             trust_env=False, follow_redirects=False,
             headers={"User-Agent": f"assistants-conformance/{__version__}"},
         )
-        self._record_lock = threading.Lock()
 
     # -- lifecycle
 
@@ -259,10 +257,13 @@ class ConformanceClient:
         request = self._http.build_request(
             method, self.url(path), json=json, params=params, headers=merged, content=content,
             files=files, data=data,
-            timeout=httpx.Timeout(timeout, connect=min(self.profile.connect_timeout, timeout)),
+            timeout=httpx.Timeout(timeout, connect=self._connect_timeout(timeout)),
         )
         request.read()  # bodies here are small; reading makes them recordable (multipart included)
         return request
+
+    def _connect_timeout(self, timeout: float) -> float:
+        return min(self.profile.connect_timeout, timeout)
 
     def _send(self, request: httpx.Request, timeout: float) -> Response:
         started_wall, started = time.time(), time.monotonic()
@@ -275,7 +276,8 @@ class ConformanceClient:
                 finally:
                     response.close()
         except httpx.HTTPError as exc:
-            reason, retryable = _describe(exc, timeout, got_headers=response is not None)
+            reason, retryable = _describe(exc, timeout, self._connect_timeout(timeout),
+                                          got_headers=response is not None)
             exchange = self._record(request, response, None, started_wall, started, reason)
             error = TargetError(request.method, exchange.url, reason, exchange)
             error.retryable = retryable
@@ -348,7 +350,8 @@ class ConformanceClient:
                 raise
             return result(progress.verdict, progress.message, progress.events, progress.comments)
         except httpx.HTTPError as exc:
-            reason, _ = _describe(exc, request_timeout, got_headers=response is not None)
+            reason, _ = _describe(exc, request_timeout, self._connect_timeout(request_timeout),
+                                  got_headers=response is not None)
             exchange = self._record(request, response, raw.bytes(), started_wall, started, reason)
             raise TargetError(request.method, exchange.url, reason, exchange) from None
         finally:
@@ -382,8 +385,7 @@ class ConformanceClient:
             error=redact.redact_text(error),
         )
         if self.recorder is not None:
-            with self._record_lock:
-                self.recorder.append(exchange)
+            self.recorder.append(exchange)  # list.append is atomic: safe from threads and greenlets
         return exchange
 
 
@@ -494,10 +496,11 @@ def _broken(exc: httpx.HTTPError) -> str:
     return f"HTTP protocol error: {text}"
 
 
-def _describe(exc: httpx.HTTPError, timeout: float, *, got_headers: bool) -> tuple[str, bool]:
+def _describe(exc: httpx.HTTPError, timeout: float, connect_timeout: float, *,
+              got_headers: bool) -> tuple[str, bool]:
     """Plain words for a transport failure, and whether retrying could help."""
     if isinstance(exc, httpx.ConnectTimeout):
-        return f"no connection within {timeout:g} s", True
+        return f"no connection within {connect_timeout:g} s", True
     if isinstance(exc, httpx.PoolTimeout):
         return f"no free connection within {timeout:g} s (too many concurrent requests?)", False
     if isinstance(exc, httpx.ReadTimeout):

@@ -110,7 +110,11 @@ class SSEParser:
         elif text.count("\r") == text.count("\n") == text.count("\r\n"):  # CRLF only: split fast
             for piece in text.split("\r\n")[:-1]:
                 line(piece, "\r\n", at, out)
-        else:  # mixed or CR-only line ends
+        elif "\n" not in text:  # CR only
+            for piece in text.split("\r")[:-1]:
+                line(piece, "\r", at, out)
+            self._cr_owner = self if self._raw else self._last_dispatched  # a LF may still follow
+        else:  # mixed line ends
             for match in _LINE.finditer(text):
                 line(match.group(1), match.group(2), at, out)
             if text.endswith("\r"):
@@ -218,8 +222,8 @@ class StreamBroken(Exception):
 
 
 @dataclass
-class _Progress:
-    """What consume() saw, for the caller that builds the StreamResult and the evidence."""
+class StreamProgress:
+    """What consume() saw: the caller turns it into a StreamResult with evidence."""
 
     events: list[SSEEvent] = field(default_factory=list)
     verdict: StreamVerdict = StreamVerdict.INCOMPLETE
@@ -234,7 +238,7 @@ def consume(
     started: float,
     on_event: Callable[[SSEEvent], Any] | None = None,
     clock: Callable[[], float] = time.monotonic,
-) -> _Progress:
+) -> StreamProgress:
     """Read chunks through the parser until `done`, the end of the body, a bound, or the caller stops.
 
     `read_chunk(deadline)` returns the next bytes (b"" allowed), None at the end of the body, raises
@@ -243,13 +247,13 @@ def consume(
     propagates (the caller closes the stream); if it returns a truthy value the verdict is ABORTED.
     """
     parser = SSEParser()
-    progress = _Progress()
+    progress = StreamProgress()
     events = progress.events
     total_deadline = started + bounds.total
     last_event_at: float | None = None
     done = False
 
-    def finish(verdict: StreamVerdict, message: str) -> _Progress:
+    def finish(verdict: StreamVerdict, message: str) -> StreamProgress:
         progress.verdict, progress.message, progress.comments = verdict, message, parser.comments
         return progress
 
