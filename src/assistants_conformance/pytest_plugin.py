@@ -57,6 +57,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "slow: long-running check (real expiry waits); run with --run-slow",
     ):
         config.addinivalue_line("markers", line)
+    if _cli_options(config):
+        # The user named a target, key or profile: a bad value is reported now, once, as one line,
+        # not later inside whichever test first needs the target.
+        _resolved_config(config)
 
 
 # --- collection: check definitions, slow checks, capabilities ---------------------------------------
