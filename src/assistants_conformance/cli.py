@@ -8,6 +8,27 @@ import sys
 from .paths import suites_dir
 
 
+def _serve():
+    from .reference.server import main
+
+    return main
+
+
+def _load():
+    from .loadtest.cli import main
+
+    return main
+
+
+def _report():
+    from .reports.cli import main
+
+    return main
+
+
+DELEGATED = {"serve": _serve, "load": _load, "report": _report}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(
@@ -16,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", add_help=False, help="run the reference server (serve --help for options)")
+    commands.add_parser("load", add_help=False, help="run a Locust load profile (load --help for options)")
+    commands.add_parser("report", add_help=False, help="work with report folders (report --help)")
     run = commands.add_parser("run", help="run the conformance suites against a target; exit code for CI")
     run.add_argument("--target-url", help="API base URL (SDK base_url); default: the embedded reference server")
     run.add_argument("--api-key")
@@ -26,11 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--run-slow", action="store_true")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="further pytest arguments after --")
 
-    if argv and argv[0] == "serve":
-        # The reference server owns its options; it is imported only when asked for.
-        from .reference.server import main as serve
-
-        return serve(argv[1:])
+    # Sub-commands that own their options are imported only when asked for.
+    if argv and argv[0] in DELEGATED:
+        return DELEGATED[argv[0]]()(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run(args)
