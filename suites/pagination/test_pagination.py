@@ -154,7 +154,7 @@ def page_flag_problems(listing, walk) -> list[str]:
             continue  # the walk stopped here (enough seen): what follows was not read
         if body.get("has_more") is not more:
             problems.append(f"{name}: page {number} says has_more {body.get('has_more')!r}, but the next page "
-                            f"{'holds ' + str(len(pages[number].items)) + ' objects' if more else 'is empty'}")
+                            f"{f'holds {len(pages[number].items)} object(s)' if more else 'is empty'}")
     return problems
 
 
