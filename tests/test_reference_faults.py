@@ -218,6 +218,37 @@ def probe_no_usage(http, server):
 
 def probe_limit_unbounded(http, server):
     assert http.get("/assistants", params={"limit": 500}).status_code == 200
+    assert http.get("/assistants", params={"limit": 0}).status_code == 200
+
+
+def probe_order_unchecked(http, server):
+    assert http.get("/assistants", params={"order": "sideways"}).status_code == 200
+
+
+def probe_no_length_limits(http, server):
+    for field, bound in (("name", 256), ("description", 512), ("instructions", 256_000)):
+        assert http.post("/assistants", json={"model": "m", field: "x" * (bound + 1)}).status_code == 200
+
+
+def probe_no_tool_count_limits(http, server):
+    tools = [{"type": "function", "function": {"name": f"f{i}"}} for i in range(129)]
+    assert http.post("/assistants", json={"model": "m", "tools": tools}).status_code == 200
+    thread = http.post("/threads", json={}).json()["id"]
+    run = http.post(f"/threads/{thread}/runs", json={"assistant_id": assistant(http), "tools": tools[:21]})
+    assert run.status_code == 200
+
+
+def probe_no_range_limits(http, server):
+    assert http.post("/assistants", json={"model": "m", "temperature": 2.5, "top_p": -1}).status_code == 200
+    run = start(http, temperature=7, max_prompt_tokens=1, max_completion_tokens=0)
+    assert poll_run(http, run["thread_id"], run["id"], LIVE)["status"] in ("completed", "incomplete")
+
+
+def probe_lock_kept_after_expiry(http, server):
+    run = requires_action(http)
+    run = poll_run(http, run["thread_id"], run["id"], ("requires_action",), bound=5)
+    assert run["status"] == "expired"
+    assert http.post(f"/threads/{run['thread_id']}/messages", json={"role": "user", "content": "x"}).status_code == 400
 
 
 def probe_started_before_created(http, server):
@@ -234,13 +265,14 @@ def probe_completed_at_missing(http, server):
 GROUPS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("unprefixed-ids", "float-timestamps", "wrong-object", "started-before-created", "completed-at-missing",
       "no-usage", "step-wrong-message", "tool-call-id-mismatch", "has-more-wrong", "limit-unbounded",
-      "no-metadata-limits", "unknown-fields-accepted", "detail-errors", "bad-json-500", "no-incomplete"), ()),
+      "no-metadata-limits", "unknown-fields-accepted", "detail-errors", "bad-json-500", "no-incomplete",
+      "order-unchecked", "no-length-limits", "no-tool-count-limits", "no-range-limits"), ()),
     (("stream-reorder", "stream-no-done", "stream-drop-delta", "stream-json-content-type",
       "stream-no-thread-created"), ()),
     (("ignore-order", "ignore-before"), ()),
     (("lock-race", "lock-kept-after-cancel"), ()),
     (("no-thread-lock", "ignore-cancel"), ()),
-    (("terminal-run-mutates", "expired-accepts-submit"), ("--run-expiry-seconds", "1")),
+    (("terminal-run-mutates", "expired-accepts-submit", "lock-kept-after-expiry"), ("--run-expiry-seconds", "1")),
     (("ignore-expiry",), ("--run-expiry-seconds", "1")),
     (("no-auth", "cross-key-visible"), ("--api-key", "key-a", "--api-key", "key-b")),
 ]

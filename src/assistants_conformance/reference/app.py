@@ -35,8 +35,7 @@ class API:
         self.store = store
         self.engine = engine
         self.faults = faults
-        self.rules = Rules(metadata_limits="no-metadata-limits" not in faults,
-                           reject_unknown_fields="unknown-fields-accepted" not in faults)
+        self.rules = Rules.from_faults(faults)
         self.bodies = Bodies(self.rules)
         # Objects are owned by a digest of the key, so the database never holds the keys themselves.
         self.owners = {key: hashlib.sha256(key.encode()).hexdigest()[:24] for key in api_keys}

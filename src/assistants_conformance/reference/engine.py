@@ -80,6 +80,8 @@ class Engine:
         run = rec.obj
         if run["status"] == "cancelled" and "lock-kept-after-cancel" in self.faults:
             return
+        if run["status"] == "expired" and "lock-kept-after-expiry" in self.faults:
+            return
         if self.locks.get(run["thread_id"]) == rec.id:
             del self.locks[run["thread_id"]]
 

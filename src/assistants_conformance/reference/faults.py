@@ -35,7 +35,13 @@ FAULTS: dict[str, str] = {
     "step-wrong-message": "message_creation steps point at a different message id",
     "tool-call-id-mismatch": "tool_calls step ids differ from the required_action ids",
     "no-usage": "usage is null on terminal runs",
-    "limit-unbounded": "list limit above 100 is accepted",
+    "limit-unbounded": "list limit 0 and above 100 are accepted",
+    "order-unchecked": "any list order value is accepted (anything but asc is treated as desc)",
+    "no-length-limits": "assistant name/description/instructions maxLength is not enforced",
+    "no-tool-count-limits": "assistants with more than 128 tools and runs with more than 20 tools are accepted",
+    "no-range-limits": "temperature/top_p outside their ranges and max_prompt_tokens/max_completion_tokens "
+                       "below 256 are accepted",
+    "lock-kept-after-expiry": "a thread stays locked after its run expires",
     "started-before-created": "started_at is 5 seconds before created_at",
     "completed-at-missing": "completed runs have completed_at null",
 }

@@ -13,11 +13,14 @@ def parse_list_query(query: Mapping[str, str], faults: frozenset[str]) -> tuple[
         limit = int(raw)
     except ValueError:
         raise bad_request(f"Invalid 'limit': expected an integer, got '{raw}'.", "limit", "invalid_type") from None
-    if limit < 1 or (limit > 100 and "limit-unbounded" not in faults):
+    lowest = 0 if "limit-unbounded" in faults else 1
+    if limit < lowest or (limit > 100 and "limit-unbounded" not in faults):
         raise bad_request(f"Invalid 'limit': must be between 1 and 100, got {limit}.", "limit", "invalid_value")
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
-        raise bad_request(f"Invalid 'order': expected 'asc' or 'desc', got '{order}'.", "order", "invalid_value")
+        if "order-unchecked" not in faults:
+            raise bad_request(f"Invalid 'order': expected 'asc' or 'desc', got '{order}'.", "order", "invalid_value")
+        order = "desc"
     if "ignore-order" in faults:
         order = "asc"
     before = None if "ignore-before" in faults else query.get("before")

@@ -7,6 +7,7 @@ the normalized value or raises a 400 APIError whose ``param`` names the offendin
 from __future__ import annotations
 
 import re
+from math import inf
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -25,6 +26,17 @@ class Rules:
     """Which checks are switched off by faults."""
     metadata_limits: bool = True
     reject_unknown_fields: bool = True
+    length_limits: bool = True        # assistant name/description/instructions maxLength
+    tool_count_limits: bool = True    # tools arrays: 128 on assistants, 20 on runs
+    range_limits: bool = True         # temperature, top_p, max_prompt_tokens/max_completion_tokens minimum
+
+    @classmethod
+    def from_faults(cls, faults: frozenset[str]) -> "Rules":
+        return cls(metadata_limits="no-metadata-limits" not in faults,
+                   reject_unknown_fields="unknown-fields-accepted" not in faults,
+                   length_limits="no-length-limits" not in faults,
+                   tool_count_limits="no-tool-count-limits" not in faults,
+                   range_limits="no-range-limits" not in faults)
 
 
 @dataclass
@@ -305,12 +317,18 @@ class Bodies:
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
         meta = metadata(rules)
+        # Faults switch bounds off by widening them; the type checks stay.
+        length = (lambda n: n) if rules.length_limits else (lambda n: None)
+        count = (lambda n: n) if rules.tool_count_limits else (lambda n: None)
+        span = (lambda low, high: number(low, high)) if rules.range_limits else (lambda low, high: number(-inf, inf))
+        tokens = integer(256) if rules.range_limits else integer(-(2**63))
         assistant_fields = {
             "model": string(nullable=False, min_len=1),
-            "name": string(256), "description": string(512), "instructions": string(256_000),
+            "name": string(length(256)), "description": string(length(512)),
+            "instructions": string(length(256_000)),
             "reasoning_effort": enum("none", "minimal", "low", "medium", "high", "xhigh", "max"),
-            "tools": array_of(tool(rules), max_items=128), "tool_resources": tool_resources(rules, True),
-            "metadata": meta, "temperature": number(0, 2), "top_p": number(0, 1),
+            "tools": array_of(tool(rules), max_items=count(128)), "tool_resources": tool_resources(rules, True),
+            "metadata": meta, "temperature": span(0, 2), "top_p": span(0, 1),
             "response_format": response_format,
         }
         self.create_assistant = Schema(assistant_fields, required=("model",))
@@ -328,9 +346,9 @@ class Bodies:
         self.modify_thread = Schema({"tool_resources": tool_resources(rules, False), "metadata": meta})
         run_fields = {
             "assistant_id": string(nullable=False), "model": string(), "instructions": string(256_000),
-            "tools": array_of(tool(rules), max_items=20), "metadata": meta,
-            "temperature": number(0, 2), "top_p": number(0, 1), "stream": boolean(),
-            "max_prompt_tokens": integer(256), "max_completion_tokens": integer(256),
+            "tools": array_of(tool(rules), max_items=count(20)), "metadata": meta,
+            "temperature": span(0, 2), "top_p": span(0, 1), "stream": boolean(),
+            "max_prompt_tokens": tokens, "max_completion_tokens": tokens,
             "truncation_strategy": truncation_strategy, "tool_choice": tool_choice,
             "parallel_tool_calls": boolean(nullable=False), "response_format": response_format,
         }
