@@ -49,8 +49,8 @@ def test_terminal_run_never_changes(settled_trace):
     changed = [f"{name}: {before.get(name)!r} -> {after.get(name)!r}"
                for name in ENDING_FIELDS if before.get(name) != after.get(name)]
     if changed:
-        violation(f"{trace.label} changed {trace.notes['pause']:.1f} s after it ended "
-                  f"(past its original expires_at): {'; '.join(changed)}",
+        violation(f"{trace.label}: read again {trace.notes['pause']:.1f} s after polling saw it "
+                  f"{before.get('status')} (past its original expires_at), it had changed: {'; '.join(changed)}",
                   [trace.reads[-1].exchange, after_read.exchange])
 
 
@@ -70,7 +70,7 @@ def test_terminal_run_refuses_cancel(client, completed_trace, cancelled_held_tra
     """
     for trace in _terminal_runs([completed_trace, cancelled_held_trace]):
         response = client.post(f"{trace.run_path()}/cancel", json=None)
-        expect_error(response, 400)
+        expect_error(response, 400, sent=f"cancel of the {trace.label} ({trace.final.get('status')})")
         again = client.get(trace.run_path())
         if again.status_code == 200 and again.json.get("status") != trace.final.get("status"):
             violation(f"after a refused cancel the {trace.label} went from {trace.final.get('status')!r} "
@@ -90,4 +90,4 @@ def test_terminal_run_refuses_tool_outputs(client, tool_trace, cancelled_held_tr
         calls = (action.get("submit_tool_outputs") or {}).get("tool_calls") or []
         outputs = [{"tool_call_id": call.get("id"), "output": "late"} for call in calls]
         response = client.post(f"{trace.run_path()}/submit_tool_outputs", json={"tool_outputs": outputs})
-        expect_error(response, 400)
+        expect_error(response, 400, sent=f"tool outputs for the {trace.label} ({trace.final.get('status')})")

@@ -48,7 +48,8 @@ def test_locked_thread_refuses_messages(factory, profile):
     Run lifecycle guide, thread locks: no new messages can be added while a run is not terminal.
     """
     held = hold_run(factory, timeout=profile.run_poll_timeout)
-    expect_error(post_message(factory, held.thread_id), 400)
+    expect_error(post_message(factory, held.thread_id), 400,
+                 sent=f"a message while run {held.run['id']} is requires_action")
 
 
 @pytest.mark.check("LOCK-002")
@@ -60,7 +61,8 @@ def test_locked_thread_refuses_runs(factory, profile):
     Run lifecycle guide, thread locks: no new runs can be created while a run is not terminal.
     """
     held = hold_run(factory, timeout=profile.run_poll_timeout)
-    expect_error(post_run(factory, held.thread_id, held.assistant["id"]), 400)
+    expect_error(post_run(factory, held.thread_id, held.assistant["id"]), 400,
+                 sent=f"a second run while run {held.run['id']} is requires_action")
 
 
 @pytest.mark.check("LOCK-003")
