@@ -1,0 +1,330 @@
+"""Schemathesis-driven fuzzing of the target against the contract (specs/assistants-v2.openapi.yaml).
+
+A *campaign* generates requests for each operation the target's profile supports (positive: valid by
+the contract; negative: breaking it, including malformed bodies), sends them to the target with real
+ids of objects made for the campaign, and records what each of schemathesis' checks says about every
+answer. The checks in test_fuzz.py then read the outcomes that concern their rule.
+
+Safety against production targets: every body that can carry metadata is tagged with the session id,
+`stream` is pinned to false (streams are the streaming suite's business), every object a 200 answer of a
+create operation reports is tracked by the campaign's Factory and deleted (runs: cancelled) afterwards,
+and only those objects.
+
+Budget: ASSISTANTS_CONFORMANCE_FUZZ_EXAMPLES examples per operation and mode (default below).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.config._checks import NegativeDataRejectionConfig
+from schemathesis.core.control import SkipTest
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from assistants_conformance import redact
+from assistants_conformance.dialects import get_dialect
+from assistants_conformance.flows import Created, Factory
+
+EXAMPLES_ENV = "ASSISTANTS_CONFORMANCE_FUZZ_EXAMPLES"
+DEFAULT_EXAMPLES = 6  # per operation and mode: keeps the suite near 20 s against the reference server
+
+# Paths whose operations need a capability beyond the core Assistants API.
+PATH_CAPABILITIES = (("/files", "files"), ("/vector_stores", "vector_stores"))
+
+# The schemathesis checks the campaign evaluates on every answer, by name.
+CHECKS: dict[str, Callable] = {
+    "not_a_server_error": not_a_server_error,
+    "status_code_conformance": status_code_conformance,
+    "content_type_conformance": content_type_conformance,
+    "response_schema_conformance": response_schema_conformance,
+    "negative_data_rejection": negative_data_rejection,
+}
+# Statuses a request that breaks the contract may get: 400, or 404 when it names no existing object.
+REJECTION_STATUSES = ["400", "404"]
+
+# OpenAI's id prefix for each object type (objects not listed here are not checked).
+ID_PREFIXES = {
+    "assistant": "asst_",
+    "thread": "thread_",
+    "thread.message": "msg_",
+    "thread.run": "run_",
+    "thread.run.step": "step_",
+    "vector_store": "vs_",
+    "file": "file-",
+}
+# Reference fields and the prefix of the object they point at.
+REFERENCE_PREFIXES = {"assistant_id": "asst_", "thread_id": "thread_", "run_id": "run_"}
+
+
+def examples_per_operation() -> int:
+    raw = os.environ.get(EXAMPLES_ENV)
+    if not raw:
+        return DEFAULT_EXAMPLES
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{EXAMPLES_ENV} must be a positive integer, got {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{EXAMPLES_ENV} must be a positive integer, got {raw!r}")
+    return value
+
+
+def load_schema(spec_path: str, *, modes: list[GenerationMode]):
+    """The contract as a schemathesis schema: no generated credentials (we send the real ones), negative
+    answers judged against REJECTION_STATUSES."""
+    schema = schemathesis.openapi.from_path(spec_path)
+    schema.config.generation.update(modes=modes, with_security_parameters=False)
+    schema.config.checks.negative_data_rejection = NegativeDataRejectionConfig(expected_statuses=REJECTION_STATUSES)
+    return schema
+
+
+def supported_operations(schema, capabilities: frozenset[str]) -> list:
+    """Operations the profile's capabilities cover, deletes last (children before parents) so that the
+    other operations meet existing objects."""
+    operations = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        needed = [cap for prefix, cap in PATH_CAPABILITIES if operation.path.startswith(prefix)]
+        if all(cap in capabilities for cap in needed):
+            operations.append(operation)
+
+    def order(operation) -> tuple:
+        deleting = operation.method.upper() == "DELETE"
+        return (deleting, -operation.path.count("/") if deleting else 0)
+
+    return sorted(operations, key=order)
+
+
+@dataclass
+class Seeds:
+    """Real objects on the target whose ids replace generated path parameters and assistant ids."""
+
+    ids: dict[str, str]  # path parameter name -> id
+
+    def path_parameters(self, operation) -> dict[str, str]:
+        return {p.name: self.ids[p.name] for p in operation.path_parameters if p.name in self.ids}
+
+
+def make_seeds(factory: Factory, held_run, *, capabilities: frozenset[str]) -> Seeds:
+    """An assistant, a thread with a message and a run held in requires_action, its first step, and a
+    vector store when the target has them."""
+    ids = {
+        "assistant_id": held_run.assistant["id"],
+        "thread_id": held_run.thread_id,
+        "run_id": held_run.run["id"],
+    }
+    messages = factory.client.get(f"/threads/{held_run.thread_id}/messages", params={"limit": 1})
+    if messages.status_code == 200 and isinstance(messages.json, dict) and messages.json.get("data"):
+        ids["message_id"] = messages.json["data"][0]["id"]
+    steps = factory.client.get(f"/threads/{held_run.thread_id}/runs/{held_run.run['id']}/steps", params={"limit": 1})
+    if steps.status_code == 200 and isinstance(steps.json, dict) and steps.json.get("data"):
+        ids["step_id"] = steps.json["data"][0]["id"]
+    if "vector_stores" in capabilities:
+        store = factory.client.post("/vector_stores", json={"name": "conformance", "metadata": factory.tag()})
+        track_created(factory, "POST", "/vector_stores", {}, store.status_code, store.json)
+        if store.status_code == 200 and isinstance(store.json, dict):
+            ids["vector_store_id"] = store.json["id"]
+    return Seeds(ids)
+
+
+@dataclass
+class Outcome:
+    """One generated request and what the checks said about its answer."""
+
+    operation: str
+    mode: str
+    description: str  # what the generator did to the data (negative: what it broke)
+    status: int | None
+    evidence: str  # request and answer, redacted
+    failures: dict[str, str] = field(default_factory=dict)  # check name -> message
+    id_problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Campaign:
+    schema: Any
+    factory: Factory
+    seeds: Seeds
+    base_url: str
+    headers: dict[str, str]
+    timeout: float
+    examples: int
+    outcomes: list[Outcome] = field(default_factory=list)
+    unsatisfiable: list[str] = field(default_factory=list)  # operations with nothing to break
+
+    def run(self, operations: list, mode: GenerationMode) -> list[Outcome]:
+        for operation in operations:
+            if mode is GenerationMode.NEGATIVE and not has_free_input(operation):
+                # e.g. GET /threads/{thread_id} with a real id: nothing left to break
+                self.unsatisfiable.append(f"{operation.label} ({mode.value})")
+                continue
+            self._fuzz(operation, mode)
+        return self.outcomes
+
+    def _fuzz(self, operation, mode: GenerationMode) -> None:
+        strategy = operation.as_strategy(generation_mode=mode, path_parameters=self.seeds.path_parameters(operation))
+
+        # Outcomes are collected, not raised: hypothesis must not shrink against a live server, and a
+        # check wants to see every problem of the campaign at once.
+        @given(case=strategy)
+        @settings(max_examples=self.examples, deadline=None, database=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck), derandomize=False)
+        def send(case):
+            self._send(case, mode)
+
+        try:
+            send()
+        except (Unsatisfiable, SkipTest):
+            # e.g. negative mode for GET /threads/{thread_id} with a real id: no part of the request is free
+            self.unsatisfiable.append(f"{operation.label} ({mode.value})")
+
+    def _send(self, case, mode: GenerationMode) -> None:
+        prepare_body(case, self.factory, self.seeds, positive=mode is GenerationMode.POSITIVE)
+        response = case.call(base_url=self.base_url, headers=self.headers, timeout=self.timeout)
+        self._track(case, response)
+        outcome = Outcome(
+            operation=case.operation.label,
+            mode=case.meta.generation.mode.value if case.meta else mode.value,
+            description=(case.meta.phase.data.description if case.meta else "") or "",
+            status=response.status_code,
+            evidence=render_exchange(case, response),
+        )
+        for name, check in CHECKS.items():
+            try:
+                case.validate_response(response, checks=[check], headers=self.headers)
+            except FailureGroup as exc:
+                # The failures' own words; the exchange itself is in outcome.evidence.
+                found = "; ".join(f"{f.title}: {' '.join(f.message.split())}" for f in exc.exceptions)
+                outcome.failures[name] = redact.redact_text(found)
+        if response.status_code == 200:
+            outcome.id_problems = id_prefix_problems(_json(response))
+        self.outcomes.append(outcome)
+
+    def _track(self, case, response) -> None:
+        track_created(self.factory, case.method.upper(), case.path, case.path_parameters, response.status_code,
+                      _json(response))
+
+
+def has_free_input(operation) -> bool:
+    """Whether a request to `operation` has anything besides its path (which gets real ids)."""
+    return bool(operation.body) or len(operation.query) > 0
+
+
+# --- shared by the campaigns and the stateful machine ----------------------------------------------------
+
+
+def auth_headers(config) -> dict[str, str]:
+    """The headers every request of the target's dialect carries (credentials, beta opt-in)."""
+    return get_dialect(config.dialect).headers(config.api_key)
+
+
+def prepare_body(case, factory: Factory, seeds: Seeds | None, *, positive: bool) -> None:
+    """Pin `stream` to false, tag metadata with the session id, and (positive) use a real assistant.
+
+    Assigns a new body (never edits in place) so that schemathesis re-validates the case: a negative
+    case whose only flaw was the `stream` value we overwrite is then judged as the valid case it became.
+    """
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    body = dict(body)
+    if "stream" in body:
+        body["stream"] = False
+    if _accepts_metadata(case):
+        body["metadata"] = _tagged(body.get("metadata"), factory, positive)
+    if isinstance(body.get("thread"), dict):
+        body["thread"] = {**body["thread"], "metadata": _tagged(body["thread"].get("metadata"), factory, positive)}
+    if positive and seeds is not None and "assistant_id" in body and "assistant_id" in seeds.ids:
+        body["assistant_id"] = seeds.ids["assistant_id"]
+    case.body = body
+
+
+# POST operations whose body has `metadata` (create and modify of taggable objects).
+METADATA_BODIES = frozenset({
+    "/assistants", "/assistants/{assistant_id}", "/threads", "/threads/{thread_id}", "/threads/runs",
+    "/threads/{thread_id}/messages", "/threads/{thread_id}/messages/{message_id}", "/threads/{thread_id}/runs",
+    "/threads/{thread_id}/runs/{run_id}", "/vector_stores", "/vector_stores/{vector_store_id}",
+})
+
+
+def _accepts_metadata(case) -> bool:
+    return case.method.upper() == "POST" and case.path in METADATA_BODIES
+
+
+def _tagged(metadata: Any, factory: Factory, positive: bool) -> Any:
+    if metadata is None:
+        return factory.tag()
+    if not isinstance(metadata, dict):
+        return metadata  # a negative case broke the type: nothing to tag, and it must be rejected anyway
+    if positive and len(metadata) >= 16:  # keep a valid case valid: the tag takes one of the 16 pairs
+        metadata = dict(list(metadata.items())[:15])
+    return factory.tag(metadata)
+
+
+def track_created(factory: Factory, method: str, path_template: str, path_parameters: dict, status: int,
+                  body: Any) -> None:
+    """Hand every object a create operation reports with 200 to the factory, for cleanup."""
+    if method != "POST" or status != 200 or not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        return
+    obj = body.get("object")
+    top_level = {"/assistants": "assistant", "/threads": "thread", "/files": "file", "/vector_stores": "vector_store"}
+    if path_template in top_level:
+        factory.created.append(Created(top_level[path_template], body["id"], f"{path_template}/{body['id']}"))
+    elif path_template == "/threads/runs" and isinstance(body.get("thread_id"), str):
+        factory.created.append(Created("thread", body["thread_id"], f"/threads/{body['thread_id']}"))
+        factory.note_run(body)
+    elif path_template == "/threads/{thread_id}/runs" or obj == "thread.run":
+        factory.note_run({**body, "thread_id": body.get("thread_id") or path_parameters.get("thread_id")})
+    # messages live in threads the factory owns and go with them
+
+
+def id_prefix_problems(body: Any) -> list[str]:
+    """Ids of objects (and of lists' items) without OpenAI's prefix for their object type."""
+    if not isinstance(body, dict):
+        return []
+    items = body["data"] if body.get("object") == "list" and isinstance(body.get("data"), list) else [body]
+    problems = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        prefix = ID_PREFIXES.get(item.get("object"))
+        if prefix and isinstance(item.get("id"), str) and not item["id"].startswith(prefix):
+            problems.append(f"{item['object']} id {item['id']!r} does not start with {prefix!r}")
+        for name, ref_prefix in REFERENCE_PREFIXES.items():
+            value = item.get(name)
+            if isinstance(value, str) and not value.startswith(ref_prefix):
+                problems.append(f"{item.get('object')}.{name} {value!r} does not start with {ref_prefix!r}")
+    return problems
+
+
+def _json(response) -> Any:
+    try:
+        return response.json()
+    except Exception:  # noqa: BLE001 - not JSON: nothing to read
+        return None
+
+
+def render_exchange(case, response, limit: int = 1500) -> str:
+    request = response.request
+    body = request.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    text = response.text if len(response.text) <= limit else response.text[:limit] + "..."
+    lines = [f"{request.method} {request.url} -> {response.status_code}"]
+    if body:
+        lines.append(f"  request:  {str(body)[:limit]}")
+    lines.append(f"  response: {text}")
+    return redact.redact_text("\n".join(lines))
