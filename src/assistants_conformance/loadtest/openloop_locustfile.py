@@ -1,0 +1,6 @@
+"""Locust entry point for open-loop runs (load/openloop.py re-exports this)."""
+
+from __future__ import annotations
+
+from . import hooks  # noqa: F401 - registers the event listeners
+from .openloop import OpenLoopUser  # noqa: F401

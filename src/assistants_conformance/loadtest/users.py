@@ -1,0 +1,330 @@
+"""The load profiles as Locust user classes. Select by class (`locust -f load/locustfile.py StreamingUser`)
+or by tag (`--tags streaming`); all of them together, by weight, are the `mixed` profile.
+
+  polling     create thread and run, then poll with backoff until terminal
+  streaming   streamed runs (create-thread-and-run, and a run on the user's own thread)
+  tools       requires_action -> submit_tool_outputs, streamed and polled
+  contention  many users on a few shared threads: lock rejections expected, two active runs never (LOAD-002)
+  crud        assistants, threads and messages: create, read, update, delete
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Callable
+
+import gevent
+from gevent.lock import Semaphore
+from locust import User, between, tag, task
+from locust.exception import RescheduleTask
+
+from ..client import ConformanceClient
+from ..flows import LOOKUP_FUNCTION, named_tool_choice
+from ..protocol.transitions import LOCKING, TERMINAL, check_observed
+from . import checks
+from .metrics import (COUNT, LOCK_REJECTIONS, METRIC, POLLS_PER_RUN, REQUIRES_ACTION_ROUND_TRIP,
+                      RUN_END_TO_END, RequestFailure, fire)
+from .runtime import RUNTIME
+from .session import LoadSession, RequestFailed
+
+log = logging.getLogger("assistants_conformance.load")
+PROMPT = "count to 12"          # the reference model answers "1, 2, ..., 12." (12 text deltas)
+TOOL_PROMPT = "Look up the conformance value for key load."
+_harness_errors_logged: set[str] = set()
+
+
+def guarded(fn: Callable) -> Callable:
+    """A task that stops quietly after a reported failure; an unexpected harness error is counted as a
+    failure too, with its traceback logged once per error type (not once per occurrence)."""
+
+    def wrapper(self, *args, **kwargs):
+        try:
+            return fn(self, *args, **kwargs)
+        except RequestFailed:
+            gevent.sleep(self.failure_pause)  # a dead target must not turn the task into a busy loop
+            raise RescheduleTask() from None
+        except (RescheduleTask, gevent.GreenletExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - counted and named; see docstring
+            key = f"{type(exc).__name__} in {fn.__name__}"
+            if key not in _harness_errors_logged:
+                _harness_errors_logged.add(key)
+                log.exception("harness error (logged once): %s", key)
+            fire(self.environment, RUNTIME.recorder, "HARNESS", fn.__name__, 0,
+                 exception=RequestFailure(f"{type(exc).__name__}: {exc}"))
+            gevent.sleep(self.failure_pause)
+            raise RescheduleTask() from None
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+class HarnessUser(User):
+    """Base: a ConformanceClient (sync httpx; cooperative under gevent) wrapped in a LoadSession."""
+
+    abstract = True
+    wait_time = between(0.0, 0.05)
+    failure_pause = 0.2
+    check_streams = True
+
+    def on_start(self) -> None:
+        options = getattr(self.environment, "parsed_options", None)
+        self.config = RUNTIME.config(self.host or self.environment.host, getattr(options, "conformance_profile", None))
+        self.client = ConformanceClient(self.config)
+        self.api = LoadSession(self.environment, self.client, RUNTIME.recorder, check_streams=self.check_streams)
+        self._assistant: str | None = None
+
+    def on_stop(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+
+    @property
+    def model(self) -> str:
+        return self.config.profile.model
+
+    def assistant(self, **fields) -> str:
+        """The user's assistant, created on first use (once per user, not per task)."""
+        if self._assistant is None:
+            body = {"model": self.model, "name": "load", **fields}
+            self._assistant = self.api.call("POST", "/assistants", "/assistants", json=body).json["id"]
+        return self._assistant
+
+    def poll(self, thread_id: str, run_id: str, *, until=TERMINAL, first: dict | None = None,
+             intended: float | None = None) -> tuple[dict, list[str]]:
+        """GET the run with backoff (25 ms, x1.5, at most 500 ms) until its status is in `until`, within
+        the profile's run_poll_timeout. Statuses seen go through the oracle (LOAD-003)."""
+        statuses = [first["status"]] if first else []
+        delay, deadline = 0.025, time.monotonic() + self.config.profile.run_poll_timeout
+        run = first or {}
+        while run.get("status") not in until:
+            if time.monotonic() > deadline:
+                fire(self.environment, RUNTIME.recorder, "GET", "/threads/{id}/runs/{id} (poll)", 0,
+                     exception=RequestFailure(f"run not {'/'.join(sorted(until))} within "
+                                              f"{self.config.profile.run_poll_timeout:g} s; last {run.get('status')}"))
+                raise RequestFailed("poll timeout")
+            gevent.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+            run = self.api.call("GET", f"/threads/{thread_id}/runs/{run_id}", "/threads/{id}/runs/{id}").json
+            statuses.append(run.get("status"))
+        for problem in check_observed(statuses)[:1]:
+            checks.report(self.environment, RUNTIME.recorder, checks.RUN_STATUS_SEQUENCE, f"run {run_id}: {problem}")
+        fire(self.environment, RUNTIME.recorder, COUNT, POLLS_PER_RUN, len(statuses) - (1 if first else 0))
+        return run, statuses
+
+
+class PollingUser(HarnessUser):
+    weight = 3
+
+    @tag("polling")
+    @task
+    @guarded
+    def thread_and_run_polled(self, intended: float | None = None) -> None:
+        begin = intended or time.monotonic()
+        body = {"assistant_id": self.assistant(), "thread": {"messages": [{"role": "user", "content": PROMPT}]}}
+        run = self.api.call("POST", "/threads/runs", "/threads/runs", json=body, intended=intended).json
+        final, _ = self.poll(run["thread_id"], run["id"], first=run)
+        fire(self.environment, RUNTIME.recorder, METRIC, RUN_END_TO_END, (time.monotonic() - begin) * 1000)
+        self.api.usage(final.get("usage"))
+
+
+class StreamingUser(HarnessUser):
+    weight = 3
+    _thread: str | None = None
+
+    @tag("streaming")
+    @task(2)
+    @guarded
+    def thread_and_run_streamed(self, intended: float | None = None) -> None:
+        body = {"assistant_id": self.assistant(), "thread": {"messages": [{"role": "user", "content": PROMPT}]}}
+        begin = intended or time.monotonic()
+        self.api.stream("/threads/runs", "/threads/runs (stream)", body, "create_thread_and_run", intended=intended)
+        fire(self.environment, RUNTIME.recorder, METRIC, RUN_END_TO_END, (time.monotonic() - begin) * 1000)
+
+    @tag("streaming")
+    @task(1)
+    @guarded
+    def run_streamed_on_own_thread(self) -> None:
+        if self._thread is None:
+            self._thread = self.api.call("POST", "/threads", "/threads", json={}).json["id"]
+        self.api.call("POST", f"/threads/{self._thread}/messages", "/threads/{id}/messages",
+                      json={"role": "user", "content": PROMPT})
+        started = time.monotonic()
+        self.api.stream(f"/threads/{self._thread}/runs", "/threads/{id}/runs (stream)",
+                        {"assistant_id": self.assistant()}, "create_run")
+        fire(self.environment, RUNTIME.recorder, METRIC, RUN_END_TO_END, (time.monotonic() - started) * 1000)
+
+
+class ToolsUser(HarnessUser):
+    """A run that calls the lookup function (named in tool_choice, so any model must call it), then
+    submit_tool_outputs. requires_action_round_trip: from seeing requires_action to the run moving on
+    (the submit's answer, or the continuation stream's first event)."""
+
+    weight = 2
+
+    def tools_body(self) -> dict:
+        return {"assistant_id": self.assistant(tools=[LOOKUP_FUNCTION]),
+                "tool_choice": named_tool_choice(LOOKUP_FUNCTION["function"]["name"]),
+                "thread": {"messages": [{"role": "user", "content": TOOL_PROMPT}]}}
+
+    @staticmethod
+    def outputs(run: dict) -> list[dict]:
+        calls = ((run.get("required_action") or {}).get("submit_tool_outputs") or {}).get("tool_calls") or []
+        return [{"tool_call_id": call["id"], "output": "42"} for call in calls]
+
+    @tag("tools")
+    @task
+    @guarded
+    def tools_streamed(self, intended: float | None = None) -> None:
+        begin = intended or time.monotonic()
+        first = self.api.stream("/threads/runs", "/threads/runs (stream, tools)", self.tools_body(),
+                                "create_thread_and_run", intended=intended)
+        run = first.run or {}
+        if run.get("status") != "requires_action":
+            raise self._unexpected("stream", run)
+        seen = time.monotonic()
+        path = f"/threads/{run['thread_id']}/runs/{run['id']}/submit_tool_outputs"
+        second = self.api.stream(path, "/threads/{id}/runs/{id}/submit_tool_outputs (stream)",
+                                 {"tool_outputs": self.outputs(run)}, "submit_tool_outputs")
+        if second.first_event_at is not None:
+            fire(self.environment, RUNTIME.recorder, METRIC, REQUIRES_ACTION_ROUND_TRIP,
+                 (second.first_event_at - seen) * 1000)
+        fire(self.environment, RUNTIME.recorder, METRIC, RUN_END_TO_END, (time.monotonic() - begin) * 1000)
+
+    @tag("tools")
+    @task
+    @guarded
+    def tools_polled(self, intended: float | None = None) -> None:
+        begin = intended or time.monotonic()
+        body = self.tools_body()
+        run = self.api.call("POST", "/threads/runs", "/threads/runs (tools)", json=body, intended=intended).json
+        run, _ = self.poll(run["thread_id"], run["id"], until=TERMINAL | {"requires_action"}, first=run)
+        if run.get("status") != "requires_action":
+            raise self._unexpected("polling", run)
+        seen = time.monotonic()
+        path = f"/threads/{run['thread_id']}/runs/{run['id']}/submit_tool_outputs"
+        resumed = self.api.call("POST", path, "/threads/{id}/runs/{id}/submit_tool_outputs",
+                                json={"tool_outputs": self.outputs(run)}).json
+        fire(self.environment, RUNTIME.recorder, METRIC, REQUIRES_ACTION_ROUND_TRIP, (time.monotonic() - seen) * 1000)
+        final, _ = self.poll(run["thread_id"], run["id"], first=resumed)
+        fire(self.environment, RUNTIME.recorder, METRIC, RUN_END_TO_END, (time.monotonic() - begin) * 1000)
+        self.api.usage(final.get("usage"))
+
+    def _unexpected(self, how: str, run: dict) -> RequestFailed:
+        reason = f"expected requires_action ({how}), run is {run.get('status')!r}"
+        fire(self.environment, RUNTIME.recorder, "FLOW", "tools: requires_action", 0, exception=RequestFailure(reason))
+        return RequestFailed(reason)
+
+
+class SharedThreads:
+    """The few threads the contention users of this process fight over (created once, lazily)."""
+
+    COUNT = 3
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self._lock = Semaphore()
+
+    def get(self, user: "ContentionUser") -> list[str]:
+        with self._lock:
+            while len(self.ids) < self.COUNT:
+                self.ids.append(user.api.call("POST", "/threads", "/threads", json={}).json["id"])
+        return self.ids
+
+
+SHARED_THREADS = SharedThreads()
+
+
+class ContentionUser(HarnessUser):
+    """Many users on a few threads. A 400 on a locked thread is expected (counted as lock_rejections);
+    every operation goes into the thread's history, which the oracle checks when the run stops."""
+
+    weight = 2
+    wait_time = between(0.0, 0.02)
+
+    def record(self, thread_id, kind, start, response=None, *, run=None, outcome=None):
+        run = run if run is not None else (response.json if response is not None and response.status_code == 200 else None)
+        outcome = outcome or ("ok" if run is not None else "fail")
+        RUNTIME.histories.record(thread_id, kind, start, outcome, run_id=(run or {}).get("id"),
+                                 status=(run or {}).get("status"))
+
+    def contended_call(self, thread_id: str, kind: str, method: str, path: str, name: str, body):
+        """A request whose outcome is part of the history: a transport failure is `unknown` (it may
+        still take effect), a 400 is `fail` (no effect)."""
+        start = time.monotonic()
+        try:
+            response = self.api.call(method, path, name, json=body, tolerate=(400,))
+        except RequestFailed:
+            RUNTIME.histories.record(thread_id, kind, start, "unknown")
+            raise
+        if response.status_code == 400:
+            fire(self.environment, RUNTIME.recorder, COUNT, LOCK_REJECTIONS, 1)
+        return start, response
+
+    @tag("contention")
+    @task(3)
+    @guarded
+    def run_on_shared_thread(self) -> None:
+        thread_id = random.choice(SHARED_THREADS.get(self))
+        start, response = self.contended_call(thread_id, "create_run", "POST", f"/threads/{thread_id}/runs",
+                                              "/threads/{shared}/runs", {"assistant_id": self.assistant()})
+        if response.status_code != 200:
+            self.record(thread_id, "create_run", start, outcome="fail")
+            return
+        run = response.json
+        self.record(thread_id, "create_run", start, run=run)
+        statuses = [run["status"]]
+        delay, deadline = 0.0, time.monotonic() + self.config.profile.run_poll_timeout
+        while run.get("status") in LOCKING and time.monotonic() < deadline:
+            gevent.sleep(delay)  # first read at once: the run must be seen active while it is
+            delay = min(max(delay * 1.5, 0.01), 0.2)
+            start = time.monotonic()
+            run = self.api.call("GET", f"/threads/{thread_id}/runs/{run['id']}", "/threads/{shared}/runs/{id}").json
+            self.record(thread_id, "get_run", start, run=run)
+            statuses.append(run.get("status"))
+        for problem in check_observed(statuses)[:1]:
+            checks.report(self.environment, RUNTIME.recorder, checks.RUN_STATUS_SEQUENCE, f"run {run['id']}: {problem}")
+
+    @tag("contention")
+    @task(1)
+    @guarded
+    def message_on_shared_thread(self) -> None:
+        thread_id = random.choice(SHARED_THREADS.get(self))
+        start, response = self.contended_call(thread_id, "create_message", "POST", f"/threads/{thread_id}/messages",
+                                              "/threads/{shared}/messages", {"role": "user", "content": "hi"})
+        self.record(thread_id, "create_message", start, outcome="ok" if response.status_code == 200 else "fail")
+
+
+class CrudUser(HarnessUser):
+    weight = 2
+
+    @tag("crud")
+    @task
+    @guarded
+    def assistant_thread_message_lifecycle(self) -> None:
+        call = self.api.call
+        asst = call("POST", "/assistants", "/assistants", json={"model": self.model, "name": "crud"}).json["id"]
+        call("GET", f"/assistants/{asst}", "/assistants/{id}")
+        call("POST", f"/assistants/{asst}", "/assistants/{id} (update)", json={"description": "updated"})
+        thread = call("POST", "/threads", "/threads", json={"metadata": {"k": "v"}}).json["id"]
+        call("GET", f"/threads/{thread}", "/threads/{id}")
+        call("POST", f"/threads/{thread}", "/threads/{id} (update)", json={"metadata": {"k": "w"}})
+        msg = call("POST", f"/threads/{thread}/messages", "/threads/{id}/messages",
+                   json={"role": "user", "content": "crud"}).json["id"]
+        call("GET", f"/threads/{thread}/messages/{msg}", "/threads/{id}/messages/{id}")
+        call("POST", f"/threads/{thread}/messages/{msg}", "/threads/{id}/messages/{id} (update)",
+             json={"metadata": {"seen": "yes"}})
+        call("GET", f"/threads/{thread}/messages", "/threads/{id}/messages (list)", params={"limit": 5})
+        call("DELETE", f"/threads/{thread}/messages/{msg}", "/threads/{id}/messages/{id} (delete)")
+        call("DELETE", f"/threads/{thread}", "/threads/{id} (delete)")
+        call("DELETE", f"/assistants/{asst}", "/assistants/{id} (delete)")
+
+
+PROFILES: dict[str, list[type[HarnessUser]]] = {
+    "polling": [PollingUser], "streaming": [StreamingUser], "tools": [ToolsUser],
+    "contention": [ContentionUser], "crud": [CrudUser],
+    "mixed": [PollingUser, StreamingUser, ToolsUser, ContentionUser, CrudUser],
+}
