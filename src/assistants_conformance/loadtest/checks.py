@@ -53,6 +53,6 @@ class ThreadHistories:
             verdict = check_thread_history(ops)
             verdicts[thread_id] = verdict.verdict
             if verdict.verdict == "invalid":
-                report(environment, recorder, THREAD_LOCK, f"thread {thread_id}: {verdict.explanation}")
+                report(environment, recorder, THREAD_LOCK, verdict.explanation)
         self.ops.clear()
         return verdicts

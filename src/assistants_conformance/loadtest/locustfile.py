@@ -1,11 +1,12 @@
 """The Locust entry point (load/locustfile.py re-exports this): the profiles' user classes, the event
+(Locust loads this file by path, not as part of the package: absolute imports only.)
 hooks, and the shape named by LOAD_SHAPE if any."""
 
 from __future__ import annotations
 
-from . import hooks  # noqa: F401 - registers the event listeners
-from .shapes import selected_shape
-from .users import ContentionUser, CrudUser, PollingUser, StreamingUser, ToolsUser  # noqa: F401
+from assistants_conformance.loadtest import hooks  # noqa: F401 - registers the event listeners
+from assistants_conformance.loadtest.shapes import selected_shape
+from assistants_conformance.loadtest.users import ContentionUser, CrudUser, PollingUser, StreamingUser, ToolsUser  # noqa: F401
 
 _shape = selected_shape()
 if _shape is not None:

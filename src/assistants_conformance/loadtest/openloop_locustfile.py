@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-from . import hooks  # noqa: F401 - registers the event listeners
-from .openloop import OpenLoopUser  # noqa: F401
+from assistants_conformance.loadtest import hooks  # noqa: F401 - registers the event listeners
+from assistants_conformance.loadtest.openloop import OpenLoopUser  # noqa: F401
