@@ -112,57 +112,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 # --- results ----------------------------------------------------------------------------------------
 
 
-def status_of(report) -> str | None:
-    """pass | fail | unsupported | skip | error for a test phase report (None: nothing to say yet)."""
-    if report.when == "call":
-        return "pass" if report.passed else "fail" if report.failed else "skip"
-    if report.failed:
-        return "error"
-    if report.skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        return "unsupported" if "unsupported:" in reason else "skip"
-    return None
-
-
-class ResultsWriter:
-    """Collects one record per check and writes them as JSON at the end of the session."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.records: dict[str, dict] = {}
-
-    def pytest_runtest_logreport(self, report) -> None:
-        props = dict(report.user_properties)
-        info = props.get("check")
-        status = status_of(report)
-        if info is None or status is None:
-            return
-        record = self.records.setdefault(report.nodeid, {**info, "status": "pass", "message": "", "duration": 0.0})
-        record["duration"] += report.duration
-        # The worst phase wins: a teardown error after a pass is an error.
-        if status != "pass" and (record["status"] == "pass" or report.when == "call"):
-            record["status"] = status
-            record["message"] = _message_of(report)
-
-    def pytest_sessionfinish(self, session) -> None:
-        import json
-
-        with open(self.path, "w", encoding="utf-8") as out:
-            json.dump({"checks": list(self.records.values())}, out, indent=2, sort_keys=True)
-
-
-def _message_of(report) -> str:
-    if isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2])
-    return str(report.longrepr or "")
+# ResultsWriter lives in reports/ (results.json is what every report file is rendered from);
+# these names stay importable from here.
+from .reports.results import DeselectionRecorder, ResultsWriter, failure_properties, status_of  # noqa: E402
+from .reports.results import message_of as _message_of  # noqa: E402,F401
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    path = session.config.getoption("results_json")
-    # Under xdist only the controller writes: workers send their reports to it.
-    if path and not hasattr(session.config, "workerinput"):
-        session.config.pluginmanager.register(ResultsWriter(path), "assistants-conformance-results")
+    config = session.config
+    path = config.getoption("results_json")
+    if not path:
+        return
+    if hasattr(config, "workerinput"):
+        # Under xdist only the controller writes: workers send it their reports and deselections.
+        config.pluginmanager.register(DeselectionRecorder(config), "assistants-conformance-deselected")
+    else:
+        config.pluginmanager.register(ResultsWriter(path, config), "assistants-conformance-results")
 
 
 # --- failure rendering ------------------------------------------------------------------------------
@@ -178,6 +144,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         longrepr = _render(item, info, call.excinfo)
         if longrepr is not None:
             report.longrepr = longrepr
+    if report.failed and info is not None:
+        # Plain, redacted data: user_properties travel from xdist workers to the results writer.
+        exc = call.excinfo.value if call.excinfo is not None else None
+        report.user_properties.extend(failure_properties(exc, _recorded(item), _message_of(report)))
     return report
 
 

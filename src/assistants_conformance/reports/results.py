@@ -1,0 +1,254 @@
+"""results.json: one record per check, collected from pytest's reports.
+
+The worker side (`failure_properties`, called from the plugin's makereport hook) turns a failing
+test's evidence into redacted plain data in `report.user_properties`; the controller side
+(`ResultsWriter`, a plugin registered only where reports arrive) folds test reports into per-check
+records and writes the document. That split keeps evidence intact under pytest-xdist.
+
+Document:
+    {"format": 1, "harness": {"name", "version"}, "spec_hash", "target": {...}, "profile": {...},
+     "started", "finished", "duration", "exit_status", "counts": {status: n},
+     "deselected": [check ids the run left out on purpose],
+     "checks": [{"id", "area", "level", "capability", "rule", "nodeid", "status", "duration",
+                 "message", "evidence": [...], "exchanges": [...], "cases": [{nodeid, status, duration, message}]}]}
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from ..redact import redact_text
+from . import evidence as ev
+
+STATUSES = ("pass", "fail", "error", "unsupported", "skip")
+FORMAT = 1
+# How a check with several test cases ends up: the worst case wins; a pass beats skips.
+RANK = {"skip": 0, "unsupported": 1, "pass": 2, "fail": 3, "error": 4}
+MAX_RECORDED = 20  # recorded exchanges kept per failing test (the latest)
+DESELECTED_KEY = "assistants_conformance_deselected"  # xdist workeroutput key
+
+
+def status_of(report) -> str | None:
+    """pass | fail | unsupported | skip | error for a test phase report (None: nothing to say yet)."""
+    if report.when == "call":
+        return "pass" if report.passed else "fail" if report.failed else "skip"
+    if report.failed:
+        return "error"
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return "unsupported" if "unsupported:" in reason else "skip"
+    return None
+
+
+def message_of(report) -> str:
+    if isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    return str(report.longrepr or "")
+
+
+# --- worker side -------------------------------------------------------------------------------------
+
+
+def failure_properties(exc: BaseException | None, recorded: list, message: str) -> list[tuple[str, Any]]:
+    """user_properties for a failed phase: its message, the evidence the check chose (else its last
+    exchanges) and the exchanges it recorded (for the HAR), all redacted plain data. Redacted here,
+    where the keys of the target (an embedded server's, too) are registered."""
+    from ..checks import ConformanceFailure
+
+    chosen = exc.evidence if isinstance(exc, ConformanceFailure) and exc.evidence else recorded[-3:]
+    return [
+        ("message", redact_text(message)),
+        ("evidence", ev.serialize_all(chosen)),
+        ("exchanges", [ev.exchange_dict(x) for x in recorded[-MAX_RECORDED:]]),
+    ]
+
+
+# --- controller side ---------------------------------------------------------------------------------
+
+
+class ResultsWriter:
+    """Collects one record per check and writes results.json at the end of the session."""
+
+    def __init__(self, path: str, config=None):
+        self.path = path
+        self.config = config
+        self.cases: dict[str, dict] = {}  # nodeid -> case record
+        self.deselected: set[str] = set()
+        self.started = time.time()
+
+    def pytest_runtest_logreport(self, report) -> None:
+        props = dict(report.user_properties)
+        info = props.get("check")
+        status = status_of(report)
+        if info is None or status is None:
+            return
+        case = self.cases.setdefault(report.nodeid, {
+            "info": info, "status": "pass", "message": "", "duration": 0.0, "evidence": [], "exchanges": []})
+        case["duration"] += report.duration
+        # The worst phase wins: a teardown error after a pass is an error.
+        if status != "pass" and (case["status"] == "pass" or report.when == "call"):
+            case["status"] = status
+            case["message"] = redact_text(props.get("message") or message_of(report))
+            if "evidence" in props:
+                case["evidence"] = props["evidence"]
+                case["exchanges"] = props.get("exchanges", [])
+
+    def pytest_deselected(self, items) -> None:
+        self.deselected.update(_check_ids(items))
+
+    def pytest_testnodedown(self, node, error) -> None:  # xdist: a worker's deselections
+        self.deselected.update(getattr(node, "workeroutput", {}).get(DESELECTED_KEY, []))
+
+    def pytest_sessionfinish(self, session, exitstatus) -> None:
+        document = self.document(int(exitstatus))
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "w", encoding="utf-8") as out:
+            json.dump(document, out, indent=2, sort_keys=True)
+
+    def document(self, exit_status: int) -> dict:
+        checks = merge_cases(self.cases.values())
+        finished = time.time()
+        ran = {c["id"] for c in checks}
+        return {
+            "format": FORMAT,
+            **run_metadata(self.config),
+            "started": _iso(self.started),
+            "finished": _iso(finished),
+            "duration": round(finished - self.started, 3),
+            "exit_status": exit_status,
+            "counts": count_statuses(checks),
+            "deselected": sorted(self.deselected - ran),
+            "checks": checks,
+        }
+
+
+class DeselectionRecorder:
+    """xdist worker side: deselected check ids travel to the controller in workeroutput."""
+
+    def __init__(self, config):
+        self.config = config
+
+    def pytest_deselected(self, items) -> None:
+        out = self.config.workeroutput.setdefault(DESELECTED_KEY, [])
+        out.extend(sorted(_check_ids(items)))
+
+
+def _check_ids(items) -> set[str]:
+    from ..checks import CheckDefinitionError, check_info
+
+    ids = set()
+    for item in items:
+        try:
+            info = check_info(item)
+        except CheckDefinitionError:
+            continue
+        if info is not None:
+            ids.add(info.id)
+    return ids
+
+
+def merge_cases(cases) -> list[dict]:
+    """Per-test cases -> one record per check id, sorted by id."""
+    by_id: dict[str, dict] = {}
+    for case in cases:
+        info = case["info"]
+        record = by_id.get(info["id"])
+        if record is None:
+            record = by_id[info["id"]] = {
+                "id": info["id"], "area": info["area"], "level": info["level"],
+                "capability": info.get("capability"), "rule": info.get("rule", ""),
+                "nodeid": info.get("nodeid", "").split("[")[0],
+                "status": case["status"], "duration": 0.0, "message": case["message"],
+                "evidence": [], "exchanges": [], "cases": [],
+            }
+        elif RANK[case["status"]] > RANK[record["status"]]:
+            record["status"], record["message"] = case["status"], case["message"]
+        record["duration"] = round(record["duration"] + case["duration"], 4)
+        if case["status"] in ("fail", "error"):
+            record["evidence"] += case["evidence"]
+            record["exchanges"] += case["exchanges"]
+        record["cases"].append({"nodeid": info.get("nodeid", ""), "status": case["status"],
+                                "duration": round(case["duration"], 4), "message": case["message"]})
+    return [by_id[k] for k in sorted(by_id)]
+
+
+def count_statuses(checks: list[dict]) -> dict[str, int]:
+    counts = {s: 0 for s in STATUSES}
+    for check in checks:
+        counts[check["status"]] += 1
+    counts["total"] = len(checks)
+    return counts
+
+
+def run_metadata(config) -> dict:
+    """Target, profile, harness version and spec hash (no keys: URLs are redacted)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ..redact import redact_url
+
+    try:
+        harness_version = version("assistants-conformance")
+    except PackageNotFoundError:
+        harness_version = "unknown"
+    meta: dict[str, Any] = {"harness": {"name": "assistants-conformance", "version": harness_version},
+                            "spec_hash": None, "target": {}, "profile": {}}
+    if config is None:
+        return meta
+    try:
+        from ..pytest_plugin import _resolved_config
+
+        resolved = _resolved_config(config)
+    except Exception as exc:  # a usage error is reported by pytest itself; keep what we know
+        meta["target"] = {"error": redact_text(str(exc))}
+        return meta
+    faults = list(config.getoption("reference_fault") or []) if not resolved.base_url else []
+    meta["target"] = {
+        "url": redact_url(resolved.base_url) if resolved.base_url else None,
+        "embedded_reference": not resolved.base_url,
+        "reference_faults": faults,
+        "dialect": resolved.dialect,
+    }
+    profile = resolved.profile
+    meta["profile"] = {"name": profile.name, "model": profile.model, "description": profile.description,
+                       "capabilities": sorted(profile.capabilities)}
+    try:
+        from ..spec import load_contract
+
+        meta["spec_hash"] = load_contract(resolved.spec_path).spec_hash
+    except Exception as exc:
+        meta["spec_hash"] = None
+        meta["spec_error"] = redact_text(str(exc))[:300]
+    return meta
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+class ResultsError(Exception):
+    """A results.json that cannot be read (one line)."""
+
+
+def load_results(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: not a readable JSON document ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("checks"), list):
+        raise ResultsError(f"{path}: not a results.json (no 'checks' list)")
+    for record in document["checks"]:
+        if not isinstance(record, dict) or record.get("status") not in STATUSES or "id" not in record:
+            raise ResultsError(f"{path}: a check record without an id or a known status: {str(record)[:120]}")
+        record.setdefault("area", record["id"].split("-")[0].lower())
+        for key, default in (("level", ""), ("capability", None), ("rule", ""), ("message", ""),
+                             ("duration", 0.0), ("evidence", []), ("exchanges", []), ("cases", [])):
+            record.setdefault(key, default)
+    document.setdefault("counts", count_statuses(document["checks"]))
+    document.setdefault("deselected", [])
+    return document
