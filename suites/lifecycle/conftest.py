@@ -168,6 +168,8 @@ def tool_trace(target):
             run = trace.poll(factory, until=TERMINAL | {"requires_action"}, timeout=timeout)
             if run.get("status") != "requires_action":
                 break
+        else:  # still asking after MAX_TOOL_ROUNDS: keep the unanswered round for the step checks
+            trace.notes["required_actions"].append(run.get("required_action"))
         fetch_steps(factory, trace)
 
     yield from run_scenario(target, "run answered with tool outputs", script)

@@ -84,8 +84,9 @@ def test_tool_outputs_resume_the_run_to_completion(tool_trace):
     """After its tool outputs are submitted a run leaves requires_action, is queued again, and goes on to complete.
 
     Run lifecycle guide: once the required_action is done the run moves to queued, then on as any run.
-    A model may call the named function again after reading its output; each new round is answered
-    too (up to 3), and then the run must end completed.
+    A model may call the named function again after reading its output (tool_choice still names it);
+    each new round is answered too, up to 3. The run must end completed, or, after 3 rounds, be
+    paused again on new tool calls (a model's choice, not a protocol fault).
     """
     trace = tool_trace.ok()
     for action, response in zip(trace.notes["required_actions"], trace.notes["submit_responses"]):
@@ -97,6 +98,9 @@ def test_tool_outputs_resume_the_run_to_completion(tool_trace):
                 violation(f"the submit answer shows status {run.get('status')!r}; expected the run queued "
                           f"again (or further on), not waiting for the calls just answered", [response.exchange])
     final = trace.final
+    if final.get("status") == "requires_action" and len(trace.notes["required_actions"]) > len(
+            trace.notes["submit_responses"]):
+        return  # answered MAX_TOOL_ROUNDS rounds; each resumed the run, the model keeps calling
     if final.get("status") != "completed":
         violation(f"after its tool outputs the run ended {final.get('status')!r}, expected completed "
                   f"(statuses seen: {' -> '.join(map(str, trace.statuses))})", [trace.reads[-1].exchange])
