@@ -57,6 +57,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "slow: long-running check (real expiry waits); run with --run-slow",
     ):
         config.addinivalue_line("markers", line)
+    # Checks share module-scoped setups (one stream, one fuzz campaign): under pytest-xdist keep each
+    # suite module on one worker (items are grouped in pytest_collection_modifyitems), instead of
+    # every worker paying for every setup. Only the default mode is changed.
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
     if _cli_options(config):
         # The user named a target, key or profile: a bad value is reported now, once, as one line,
         # not later inside whichever test first needs the target.
@@ -66,6 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # --- collection: check definitions, slow checks, capabilities ---------------------------------------
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group markers we add
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
     owners: dict[str, str] = {}
     problems: list[str] = []
@@ -78,6 +84,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if info is None:
             continue
         item.stash[CHECK] = info
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
         function_id = item.nodeid.split("[")[0]
         owner = owners.setdefault(info.id, function_id)
         if owner != function_id:
