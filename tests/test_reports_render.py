@@ -1,0 +1,156 @@
+"""Report files rendered from small fake results: HTML, Markdown, JUnit, HAR, badge, baselines, compare."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from assistants_conformance.reports import cli as report_cli
+from assistants_conformance.reports.artifacts import write_report
+from assistants_conformance.reports.baseline import BaselineError, gate, load_baseline, write_baseline
+from assistants_conformance.reports.evidence import serialize
+from assistants_conformance.reports.formats import badge_svg, har, junit_xml, summary_markdown
+from assistants_conformance.reports.html import report_html
+from reports_fixtures import fake_results
+
+
+def test_html_has_matrix_filters_and_failing_evidence_escaped():
+    page = report_html(fake_results())
+    assert 'id="matrix"' in page and 'data-filter="status"' in page and 'data-filter="level"' in page
+    assert 'id="detail-LIFE-002"' in page and 'id="detail-STREAM-003"' in page and 'id="detail-ERR-001"' in page
+    assert 'id="detail-LIFE-001"' not in page  # passing checks have no failure section
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert "Event timeline: 3 events over 300 ms" in page
+    assert "statuses seen: queued, completed" in page
+    # Self-contained: no stylesheet, script, image or font is fetched from anywhere.
+    assert "<link" not in page and "src=" not in page and "url(" not in page and "@import" not in page
+
+
+def test_summary_junit_badge():
+    document = fake_results()
+    summary = summary_markdown(document, gate(document, None))
+    assert "**Gate: FAILED**" in summary and "`LIFE-002`" in summary and "created_at is 1.5" in summary
+    root = ET.fromstring(junit_xml(document).encode())
+    cases = {c.get("name").split()[0]: c for c in root.iter("testcase")}
+    assert cases["LIFE-002"].find("failure") is not None and cases["ERR-001"].find("error") is not None
+    assert cases["STREAM-009"].find("skipped") is not None and len(list(cases["LIFE-001"])) == 0
+    badge = badge_svg(document)
+    assert "1/4 pass" in badge and badge.startswith("<svg")
+
+
+def test_har_is_1_2_with_name_value_headers_and_bodies():
+    log = json.loads(har(fake_results()))["log"]
+    assert log["version"] == "1.2" and {p["id"] for p in log["pages"]} == {"LIFE-002", "STREAM-003"}
+    entry = log["entries"][0]
+    assert entry["request"]["headers"][0] == {"name": "Authorization", "value": "Bearer [REDACTED]"}
+    assert entry["request"]["postData"]["mimeType"] == "application/json"
+    assert "assistant_id" in entry["request"]["postData"]["text"]
+    assert entry["response"]["content"]["text"].startswith('{"error"')
+    assert entry["time"] == 42.0 and entry["timings"]["wait"] == 42.0
+    assert entry["startedDateTime"] == "2023-11-14T22:13:20.250Z"
+
+
+def test_serialize_redacts_registered_secrets_in_text_evidence():
+    from assistants_conformance.redact import register_secret
+
+    register_secret("sk-test-serialize-secret-42")
+    item = serialize("the key sk-test-serialize-secret-42 leaked")
+    assert "sk-test-serialize-secret-42" not in item["text"]
+
+
+def test_write_report_writes_every_file(tmp_path):
+    written = {p.name for p in write_report(tmp_path, fake_results())}
+    assert written == {"report.html", "summary.md", "junit.xml", "exchanges.har", "badge.svg"}
+
+
+# --- baselines -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("LIFE-001: [pass\n", "not valid YAML at line"),
+    ("- LIFE-001\n", "expected a mapping"),
+    ("life-1: pass\n", "is not a check id"),
+    ("LIFE-001: passed\n", "status 'passed' is not one of"),
+    ("LIFE-001: fail\n", "needs a reason or link"),
+    ("LIFE-001: {status: fail, why: x}\n", "unknown field(s) why"),
+])
+def test_bad_baseline_is_one_line_error(tmp_path, text, expected):
+    path = tmp_path / "baseline.yaml"
+    path.write_text(text)
+    with pytest.raises(BaselineError) as caught:
+        load_baseline(path)
+    assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+def _baseline(tmp_path, text):
+    path = tmp_path / "baseline.yaml"
+    path.write_text(text)
+    return load_baseline(path)
+
+
+def test_gate_known_failures_pass_new_failures_and_disappearances_fail(tmp_path):
+    document = fake_results()
+    known = _baseline(tmp_path, """
+LIFE-001: pass
+LIFE-002: {status: fail, reason: "https://example.invalid/issues/1"}
+STREAM-003: {status: fail, reason: known}
+ERR-001: {status: error, reason: known}
+OBJ-001: pass        # deselected in this run: not a disappearance
+""")
+    assert gate(document, known)["exit_code"] == 0
+    assert gate(document, known, "core")["exit_code"] == 1  # MUST failures cannot be exempted
+    assert {r["id"] for r in gate(document, known, "core")["regressions"]} == {"LIFE-002", "STREAM-003"}
+
+    partial = _baseline(tmp_path, "LIFE-001: pass\nLIFE-002: pass\nGONE-001: pass\n"
+                                  "STREAM-003: {status: fail, reason: x}\nERR-001: {status: error, reason: x}\n")
+    verdict = gate(document, partial)
+    assert verdict["exit_code"] == 1
+    assert [(r["id"], r["why"].split()[0]) for r in verdict["regressions"]] == [("GONE-001", "disappeared:"),
+                                                                               ("LIFE-002", "fail")]
+    document["checks"][1]["status"] = "pass"
+    assert [f["id"] for f in gate(document, known)["fixed"]] == ["LIFE-002"]
+
+
+def test_update_baseline_round_trips_and_keeps_reasons(tmp_path):
+    document = fake_results()
+    path = tmp_path / "b.yaml"
+    write_baseline(path, document, {"LIFE-002": load_baseline_entry("fail", "https://x.invalid/1")})
+    baseline = load_baseline(path)
+    assert baseline["LIFE-002"].reason == "https://x.invalid/1"
+    assert baseline["STREAM-003"].reason.startswith("recorded by --update-baseline")
+    assert gate(document, baseline)["exit_code"] == 0
+
+
+def load_baseline_entry(status, reason):
+    from assistants_conformance.reports.baseline import Expected
+
+    return Expected(status, reason)
+
+
+# --- the `report` command ---------------------------------------------------------------------------------
+
+
+def test_report_cli_render_gate_compare(tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, status in ((a, "fail"), (b, "pass")):
+        folder.mkdir()
+        document = fake_results()
+        document["checks"][1]["status"] = status
+        (folder / "results.json").write_text(json.dumps(document))
+    assert report_cli.main(["render", str(a / "results.json")]) == 0
+    assert (a / "report.html").exists() and (a / "exchanges.har").exists()
+    assert report_cli.main(["gate", str(a / "results.json")]) == 1
+    (tmp_path / "bad.yaml").write_text("LIFE-001: [\n")
+    assert report_cli.main(["gate", str(a / "results.json"), "--baseline", str(tmp_path / "bad.yaml")]) == 2
+    assert report_cli.main(["gate", str(tmp_path / "missing.json")]) == 2
+    capsys.readouterr()
+    out = tmp_path / "cmp"
+    assert report_cli.main(["compare", str(a / "results.json"), str(b / "results.json"),
+                            "--label", "impl-a", "--label", "impl-b", "--out", str(out)]) == 0
+    markdown = capsys.readouterr().out
+    assert "| **LIFE-002** | MUST | ❌ fail | ✅ pass |" in markdown
+    assert "| LIFE-001 | MUST | ✅ pass | ✅ pass |" in markdown
+    page = (out / "compare.html").read_text()
+    assert "impl-a" in page and "impl-b" in page and 'class="differs"' in page
