@@ -25,7 +25,13 @@ def _report():
     return main
 
 
-DELEGATED = {"serve": _serve, "load": _load, "report": _report}
+def _checks():
+    from .catalog import main
+
+    return main
+
+
+DELEGATED = {"serve": _serve, "load": _load, "report": _report, "checks": _checks}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", add_help=False, help="run the reference server (serve --help for options)")
     commands.add_parser("load", add_help=False, help="run a Locust load profile (load --help for options)")
     commands.add_parser("report", add_help=False, help="work with report folders (report --help)")
+    commands.add_parser("checks", add_help=False, help="list the conformance checks (checks --markdown)")
     run = commands.add_parser("run", help="run the conformance suites against a target; report folder and "
                               "exit code for CI (0 nothing regressed, 1 regression, 2 harness/config error)")
     from .reports.run import add_arguments
