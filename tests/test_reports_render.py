@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import xml.etree.ElementTree as ET
 
@@ -13,7 +14,55 @@ from assistants_conformance.reports.baseline import BaselineError, gate, load_ba
 from assistants_conformance.reports.evidence import serialize
 from assistants_conformance.reports.formats import badge_svg, har, junit_xml, summary_markdown
 from assistants_conformance.reports.html import report_html
-from reports_fixtures import fake_results
+from assistants_conformance.reports.results import count_statuses
+
+
+# --- small fake results ------------------------------------------------------------------------------
+
+_EXCHANGE = {
+    "kind": "exchange", "method": "POST", "url": "http://127.0.0.1:9/v1/threads/thread_1/runs",
+    "request_headers": {"Authorization": "Bearer [REDACTED]", "Content-Type": "application/json"},
+    "request_body": '{"assistant_id": "asst_1", "instructions": "<script>alert(1)</script>"}',
+    "status": 400, "response_headers": {"content-type": "application/json"},
+    "response_body": '{"error": {"message": "bad", "type": "invalid_request_error"}}',
+    "started": 1_700_000_000.25, "elapsed": 0.042, "error": None,
+}
+_STREAM = {
+    "kind": "stream", "verdict": "incomplete", "message": "the body closed after 3 events without a done event",
+    "exchange": {**_EXCHANGE, "status": 200, "response_headers": {"content-type": "text/event-stream"},
+                 "response_body": "event: thread.run.created\ndata: {}\n\n"},
+    "events": [{"event": "thread.run.created", "data": '{"id": "run_1"}', "id": None, "at": 0.01},
+               {"event": "thread.run.queued", "data": '{"id": "run_1"}', "id": None, "at": 0.02},
+               {"event": "thread.run.completed", "data": '{"id": "run_1"}', "id": None, "at": 0.30}],
+}
+
+
+def _check(check_id, status, level="MUST", capability=None, message="", evidence=()):
+    return {"id": check_id, "area": check_id.split("-")[0].lower(), "level": level, "capability": capability,
+            "rule": f"Rule of {check_id}.", "nodeid": f"suites/x/test_x.py::test_{check_id.lower()}",
+            "status": status, "duration": 0.1, "message": message, "evidence": list(evidence),
+            "exchanges": [], "cases": [{"nodeid": "n", "status": status, "duration": 0.1, "message": message}]}
+
+
+def fake_results() -> dict:
+    checks = [
+        _check("LIFE-001", "pass"),
+        _check("LIFE-002", "fail", message="[LIFE-002 MUST] Rule.\nwhat happened: created_at is 1.5\nevidence:\n  GET x",
+               evidence=[_EXCHANGE, {"kind": "text", "text": "statuses seen: queued, completed"}]),
+        _check("STREAM-003", "fail", capability="streaming",
+               message="[STREAM-003 MUST] Rule.\nwhat happened: no done event", evidence=[_STREAM]),
+        _check("STREAM-009", "unsupported", level="SHOULD", capability="streaming",
+               message="unsupported: the profile does not declare streaming"),
+        _check("ERR-001", "error", level="SHOULD", message="fixture exploded"),
+        _check("PAGE-001", "skip", level="MAY", message="slow check: run with --run-slow"),
+    ]
+    return copy.deepcopy({
+        "format": 1, "harness": {"name": "assistants-conformance", "version": "0.1.0"},
+        "spec_hash": "ab" * 32, "target": {"url": "http://127.0.0.1:9/v1", "embedded_reference": False},
+        "profile": {"name": "reference", "model": "m", "capabilities": ["streaming"]},
+        "started": "2025-01-01T00:00:00Z", "finished": "2025-01-01T00:00:05Z", "duration": 5.0,
+        "exit_status": 1, "counts": count_statuses(checks), "deselected": ["OBJ-001"], "checks": checks,
+    })
 
 
 def test_html_has_matrix_filters_and_failing_evidence_escaped():
@@ -154,3 +203,18 @@ def test_report_cli_render_gate_compare(tmp_path, capsys):
     assert "| LIFE-001 | MUST | ✅ pass | ✅ pass |" in markdown
     page = (out / "compare.html").read_text()
     assert "impl-a" in page and "impl-b" in page and 'class="differs"' in page
+
+
+def test_github_actions_workflow_runs_suites_uploads_report_and_writes_step_summary():
+    import yaml
+
+    from assistants_conformance.paths import PROJECT_DIR
+
+    workflow = yaml.safe_load((PROJECT_DIR / "docs" / "ci-github-actions.yml").read_text())
+    steps = workflow["jobs"]["conformance"]["steps"]
+    scripts = "\n".join(step.get("run", "") for step in steps)
+    assert "assistants-conformance serve" in scripts and "/health" in scripts
+    assert "assistants-conformance run" in scripts and '--report-dir "$REPORT_DIR"' in scripts
+    assert 'summary.md" >> "$GITHUB_STEP_SUMMARY"' in scripts
+    upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["if"] == "always()" and "REPORT_DIR" in upload["with"]["path"]
