@@ -23,8 +23,7 @@ from pathlib import Path
 from ..launcher import LaunchError, ReferenceServer
 from .checks import ALL
 from .report import SUMMARY
-from .shapes import SHAPES
-from .users import PROFILES
+from .profiles import OPEN_LOOP_PROFILES, PROFILES, SHAPES
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE, OPENLOOP_LOCUSTFILE = HERE / "locustfile.py", HERE / "openloop_locustfile.py"
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     except argparse.ArgumentTypeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.arrival_rate is not None and args.profile not in ("polling", "streaming", "tools"):
+    if args.arrival_rate is not None and args.profile not in OPEN_LOOP_PROFILES:
         print("error: open loop (--arrival-rate) runs the polling, streaming or tools profile", file=sys.stderr)
         return 2
     report_dir = Path(args.report_dir or f"load-report/{args.profile}-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -109,7 +108,7 @@ def _run(args, seconds: float, target: str, target_profile: str | None, report_d
         classes: list[str] = []
     else:
         locustfile = LOCUSTFILE
-        classes = [cls.__name__ for cls in PROFILES[args.profile]]
+        classes = list(PROFILES[args.profile])
     if args.shape:
         env["LOAD_SHAPE"] = args.shape
         common += ["--shape-users", str(args.users), "--shape-seconds", str(seconds)]
@@ -176,6 +175,9 @@ def _verdict(report_dir: Path, rc: int) -> int:
             first = next((v["message"] for v in violations["first"] if v["check_id"] == check_id), "")
             print(f"VIOLATION {check_id} ({titles.get(check_id, '')}) x{n}: {first[:300]}")
         return 1
+    if not any(r["kind"] not in ("METRIC", "COUNT", "CHECK") for r in summary["figures"]):
+        print("  no request was made during the run")
+        return 3
     if summary["failures"] or rc not in (0,):
         return 3 if rc in (0, 1, 3) else 2
     return 0

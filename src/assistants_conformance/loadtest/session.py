@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from gevent import GreenletExit
+
 from ..client import ConformanceClient, Response, TargetError
 from ..protocol import stream_rules
 from ..protocol.grammar import load_grammar
@@ -20,6 +22,9 @@ from ..sse import SSEEvent, StreamResult, StreamVerdict
 from . import checks
 from .metrics import (COMPLETION_TOKENS, COUNT, EVENT_GAP, METRIC, PROMPT_TOKENS, TIME_TO_DONE,
                       TIME_TO_FIRST_EVENT, TIME_TO_FIRST_TEXT_DELTA, Recorder, RequestFailure, fire)
+
+
+STALL_SECONDS = 1.0  # silent at least this long when the run ends: counted as stalled (shorter: just cut)
 
 
 class RequestFailed(Exception):
@@ -58,6 +63,8 @@ class LoadSession:
             response = self.client.request(method, path, json=json, params=params, timeout=timeout)
         except TargetError as exc:
             self._fail(method, name, begin, started_wall, exc.reason)
+        except GreenletExit:
+            self._unfinished(method, name, begin, started_wall, time.monotonic() - started)
         elapsed_ms = (time.monotonic() - begin) * 1000
         problem = None
         if response.status_code not in expect + tolerate:
@@ -75,6 +82,17 @@ class LoadSession:
         fire(self.environment, self.recorder, method, name, elapsed_ms, at=started_wall,
              exception=RequestFailure(reason), length=length)
         raise RequestFailed(reason)
+
+    def _unfinished(self, method, name, begin, started_wall, quiet: float, detail=""):
+        """The run ended (user stopped) while this request waited. A stalled target must show up as
+        failures, not vanish because its requests never finished; a request merely cut short (silent
+        for less than STALL_SECONDS) is not counted at all."""
+        if quiet < STALL_SECONDS:
+            raise GreenletExit
+        elapsed = time.monotonic() - begin
+        fire(self.environment, self.recorder, method, name, elapsed * 1000, at=started_wall,
+             exception=RequestFailure(f"no complete answer when the run ended (stalled?){detail}"))
+        raise GreenletExit
 
     # -- streams -----------------------------------------------------------------------------------------
     def stream(self, path: str, name: str, body: dict, kind: str, *, intended: float | None = None) -> StreamOutcome:
@@ -122,6 +140,10 @@ class LoadSession:
             result = self.client.stream("POST", path, json={**body, "stream": True}, on_event=on_event)
         except TargetError as exc:
             self._fail("POST", name, begin, started_wall, exc.reason)
+        except GreenletExit:
+            quiet = time.monotonic() - (begin + state["last"] if state["last"] is not None else started)
+            self._unfinished("POST", name, begin, started_wall, quiet,
+                             "; events so far: " + ("some" if payloads else "none"))
         at = _wall(begin, started, started_wall)
         env, rec = self.environment, self.recorder
         if result.verdict is not StreamVerdict.COMPLETE:

@@ -8,6 +8,8 @@ import os
 
 from locust import LoadTestShape
 
+from .profiles import ramp_users, spike_users, step_users
+
 
 class _Shape(LoadTestShape):
     abstract = True
@@ -37,27 +39,24 @@ class _Shape(LoadTestShape):
 
 
 class RampShape(_Shape):
-    """0 -> peak linearly over the first half, then hold."""
+    __doc__ = ramp_users.__doc__
 
     def users_at(self, t):
-        return max(1, round(self.peak * min(1.0, t / (self.duration / 2))))
+        return ramp_users(t, self.peak, self.duration)
 
 
 class StepShape(_Shape):
-    """peak/steps more users at each of `steps` equal intervals."""
+    __doc__ = step_users.__doc__
 
     def users_at(self, t):
-        steps = max(1, int(self._opt("shape_steps", 4)))
-        step = min(steps, int(t // (self.duration / steps)) + 1)
-        return max(1, round(self.peak * step / steps))
+        return step_users(t, self.peak, self.duration, int(self._opt("shape_steps", 4)))
 
 
 class SpikeShape(_Shape):
-    """a tenth of peak, the full peak during the middle fifth, then back."""
+    __doc__ = spike_users.__doc__
 
     def users_at(self, t):
-        base = max(1, self.peak // 10)
-        return self.peak if 0.4 * self.duration <= t < 0.6 * self.duration else base
+        return spike_users(t, self.peak, self.duration)
 
 
 SHAPES = {"ramp": RampShape, "step": StepShape, "spike": SpikeShape}

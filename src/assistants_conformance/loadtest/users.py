@@ -26,6 +26,7 @@ from ..protocol.transitions import LOCKING, TERMINAL, check_observed
 from . import checks
 from .metrics import (COUNT, LOCK_REJECTIONS, METRIC, POLLS_PER_RUN, REQUIRES_ACTION_ROUND_TRIP,
                       RUN_END_TO_END, RequestFailure, fire)
+from .profiles import PROFILES as PROFILE_NAMES
 from .runtime import RUNTIME
 from .session import LoadSession, RequestFailed
 
@@ -324,7 +325,4 @@ class CrudUser(HarnessUser):
 
 
 PROFILES: dict[str, list[type[HarnessUser]]] = {
-    "polling": [PollingUser], "streaming": [StreamingUser], "tools": [ToolsUser],
-    "contention": [ContentionUser], "crud": [CrudUser],
-    "mixed": [PollingUser, StreamingUser, ToolsUser, ContentionUser, CrudUser],
-}
+    name: [globals()[cls] for cls in classes] for name, classes in PROFILE_NAMES.items()}
