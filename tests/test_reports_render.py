@@ -165,8 +165,13 @@ OBJ-001: pass        # deselected in this run: not a disappearance
 def test_update_baseline_round_trips_and_keeps_reasons(tmp_path):
     document = fake_results()
     path = tmp_path / "b.yaml"
-    write_baseline(path, document, {"LIFE-002": load_baseline_entry("fail", "https://x.invalid/1")})
+    previous = {"LIFE-002": load_baseline_entry("fail", "https://x.invalid/1"),
+                "OBJ-001": load_baseline_entry("fail", "left out of this run"),
+                "GONE-001": load_baseline_entry("pass", "")}
+    write_baseline(path, document, previous)
     baseline = load_baseline(path)
+    assert baseline["OBJ-001"] == previous["OBJ-001"]  # deselected in the run: kept
+    assert "GONE-001" not in baseline  # neither run nor deselected: dropped
     assert baseline["LIFE-002"].reason == "https://x.invalid/1"
     assert baseline["STREAM-003"].reason.startswith("recorded by --update-baseline")
     assert gate(document, baseline)["exit_code"] == 0

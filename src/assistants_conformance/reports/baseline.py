@@ -91,16 +91,21 @@ def write_baseline(path: str | Path, document: dict, previous: dict[str, Expecte
              "# Every status other than pass needs a reason or a link. Rewrite with `run --update-baseline`.",
              f"# Target: {(document.get('target') or {}).get('url') or 'embedded reference server'}; "
              f"profile: {(document.get('profile') or {}).get('name', '?')}"]
+    entries: dict[str, Expected] = {}
     for check in document["checks"]:
-        status = check["status"]
-        if status == "pass":
-            lines.append(f"{check['id']}: pass")
-            continue
-        old = previous.get(check["id"])
+        status, old = check["status"], previous.get(check["id"])
         reason = old.reason if old is not None and old.status == status and old.reason else \
             f"recorded by --update-baseline on {stamp}: {_one_line(check.get('message', ''))}"
-        lines.append(f"{check['id']}:\n  status: {status}\n  reason: {yaml.safe_dump(reason, width=10**6).strip()}"
-                     .replace("\n...", ""))
+        entries[check["id"]] = Expected(status, "" if status == "pass" else reason)
+    # Checks this run left out on purpose (--check, -k, --level core) keep their previous entries.
+    for check_id in set(document.get("deselected", [])) & set(previous) - set(entries):
+        entries[check_id] = previous[check_id]
+    for check_id, entry in sorted(entries.items()):
+        if entry.status == "pass":
+            lines.append(f"{check_id}: pass")
+        else:
+            reason = yaml.safe_dump(entry.reason, width=10**6).strip().removesuffix("\n...")
+            lines.append(f"{check_id}:\n  status: {entry.status}\n  reason: {reason}")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
