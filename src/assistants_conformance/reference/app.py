@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 from typing import Any, Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -72,19 +73,25 @@ class API:
             raise APIError(401, "Incorrect API key provided.", code="invalid_api_key")
         return owner
 
-    async def body(self, request: Request, schema: Any) -> dict:
+    async def body(self, request: Request, schema: Any, optional: bool = False) -> dict:
+        """The JSON body, validated. ``optional``: an empty body means {} (only where the API says so)."""
         raw = await request.body()
-        if not raw.strip():
-            data: Any = {}
-        else:
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                if "bad-json-500" in self.faults:
-                    raise APIError(500, "Internal Server Error", type_="server_error") from None
-                raise bad_request("We could not parse the JSON body of your request. (HINT: This likely means "
-                                  "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "
-                                  "payload, but what was sent was not valid JSON.)") from None
+        if not raw and optional:
+            return validate({}, schema, self.rules)
+        if not raw:
+            raise bad_request("This request needs a JSON body.", code="missing_body")
+        try:
+            data = parse_json(raw)
+        except ValueError:
+            if "bad-json-500" in self.faults:
+                raise APIError(500, "Internal Server Error", type_="server_error") from None
+            raise bad_request("We could not parse the JSON body of your request. (HINT: This likely means "
+                              "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "
+                              "payload, but what was sent was not valid JSON.)") from None
+        where = lone_surrogate(data)
+        if where is not None:
+            raise bad_request(f"Invalid '{where or 'body'}': the string contains a lone UTF-16 surrogate, which is "
+                              "not a Unicode character.", where or None, "invalid_value")
         return validate(data, schema, self.rules)
 
     def find(self, kind: str, object_id: str, owner: str | None, parent: str | None = None,
@@ -149,7 +156,7 @@ class API:
         return rec
 
     async def create_thread(self, request: Request, owner: str | None) -> Response:
-        rec = self.new_thread(await self.body(request, self.bodies.create_thread), owner)
+        rec = self.new_thread(await self.body(request, self.bodies.create_thread, optional=True), owner)
         self.store.commit()
         return _json(rec.obj)
 
@@ -326,10 +333,12 @@ class API:
 
     # ---- run steps -------------------------------------------------------------------------------------
     async def list_steps(self, request: Request, owner: str | None, thread_id: str, run_id: str) -> Response:
+        check_step_include(request)
         self.find_run(owner, thread_id, run_id)
         return self.listing(request, self.store.children("step", run_id))
 
     async def get_step(self, request: Request, owner: str | None, thread_id: str, run_id: str, step_id: str) -> Response:
+        check_step_include(request)
         self.find_run(owner, thread_id, run_id)
         return _json(self.find("step", step_id, owner, run_id).obj)
 
@@ -425,6 +434,50 @@ class API:
 
         return Starlette(routes=self.routes(), lifespan=lifespan,
                          exception_handlers={HTTPException: http_error, Exception: http_error})
+
+
+STEP_INCLUDES = frozenset({"step_details.tool_calls[*].file_search.results[*].content"})
+
+
+def check_step_include(request: Request) -> None:
+    """`include[]` on run steps names extra fields; only file search result contents exist."""
+    for value in request.query_params.getlist("include[]"):
+        if value not in STEP_INCLUDES:
+            raise bad_request(f"Invalid value for 'include[]': expected one of {', '.join(sorted(STEP_INCLUDES))}.",
+                              "include[]", "invalid_value")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: UTF-8 only (RFC 8259; json.loads would also guess UTF-16/32), no NaN or Infinity."""
+    return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+
+
+def lone_surrogate(value: Any, where: str = "") -> str | None:
+    """Path of the first key or string holding an unpaired surrogate (JSON escapes allow "\\udcfc"), else None.
+    Such strings cannot be written as UTF-8, so they are refused at the door instead of failing later."""
+    if isinstance(value, str):
+        return where if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else key
+            if _SURROGATE.search(key):
+                return where
+            found = lone_surrogate(item, path)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = lone_surrogate(item, f"{where}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _frame(name: str, payload: str) -> str:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Mapping
 
 from .errors import bad_request
 
+INTEGER = re.compile(r"-?[0-9]{1,10}")
+
 
 def parse_list_query(query: Mapping[str, str], faults: frozenset[str]) -> tuple[int, str, str | None, str | None]:
     raw = query.get("limit", "20")
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise bad_request(f"Invalid 'limit': expected an integer, got '{raw}'.", "limit", "invalid_type") from None
+    if not INTEGER.fullmatch(raw):   # int() would also take " 5", "1_0" and non-ASCII digits
+        raise bad_request(f"Invalid 'limit': expected an integer, got '{raw}'.", "limit", "invalid_type")
+    limit = int(raw)
     lowest = 0 if "limit-unbounded" in faults else 1
     if limit < lowest or (limit > 100 and "limit-unbounded" not in faults):
         raise bad_request(f"Invalid 'limit': must be between 1 and 100, got {limit}.", "limit", "invalid_value")

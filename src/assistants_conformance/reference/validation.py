@@ -19,6 +19,9 @@ METADATA_MAX_PAIRS = 16
 METADATA_KEY_MAX = 64
 METADATA_VALUE_MAX = 512
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+RESPONSE_FORMAT_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")   # an absolute URI: scheme ':' something
+MESSAGE_MAX = 256_000
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ def _type_error(param: str, expected: str, value: Any) -> Exception:
                        param, "invalid_type")
 
 
-def string(max_len: int | None = None, nullable: bool = True, min_len: int = 0) -> Validator:
+def string(max_len: int | None = None, nullable: bool = True, min_len: int = 0,
+           pattern: re.Pattern | None = None) -> Validator:
     def check(value: Any, param: str) -> Any:
         if value is None and nullable:
             return None
@@ -85,6 +89,9 @@ def string(max_len: int | None = None, nullable: bool = True, min_len: int = 0) 
         if len(value) < min_len:
             raise bad_request(f"Invalid '{param}': string too short (minimum length {min_len}).", param,
                               "string_below_min_length")
+        if pattern is not None and not pattern.fullmatch(value):
+            raise bad_request(f"Invalid '{param}': expected a string that matches the pattern "
+                              f"'{pattern.pattern}'.", param, "invalid_value")
         return value
     return check
 
@@ -100,9 +107,9 @@ def enum(*choices: str, nullable: bool = True) -> Validator:
     return check
 
 
-def number(low: float, high: float) -> Validator:
+def number(low: float, high: float, nullable: bool = True) -> Validator:
     def check(value: Any, param: str) -> Any:
-        if value is None:
+        if value is None and nullable:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _type_error(param, "a number", value)
@@ -113,9 +120,9 @@ def number(low: float, high: float) -> Validator:
     return check
 
 
-def integer(minimum: int) -> Validator:
+def integer(minimum: int, nullable: bool = True) -> Validator:
     def check(value: Any, param: str) -> Any:
-        if value is None:
+        if value is None and nullable:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             raise _type_error(param, "an integer", value)
@@ -136,10 +143,15 @@ def boolean(nullable: bool = True) -> Validator:
     return check
 
 
-def any_object(value: Any, param: str) -> Any:
-    if value is not None and not isinstance(value, dict):
-        raise _type_error(param, "an object", value)
-    return value
+def json_object(nullable: bool = True) -> Validator:
+    """Any JSON object (e.g. a JSON Schema the server stores and echoes)."""
+    def check(value: Any, param: str) -> Any:
+        if value is None and nullable:
+            return None
+        if not isinstance(value, dict):
+            raise _type_error(param, "an object", value)
+        return value
+    return check
 
 
 def array_of(item: Validator, max_items: int | None = None, min_items: int = 0,
@@ -197,13 +209,14 @@ def metadata(rules: Rules) -> Validator:
 
 def tool(rules: Rules) -> Validator:
     function_schema = Schema(
-        fields={"name": string(nullable=False), "description": string(), "parameters": any_object,
-                "strict": boolean()},
+        fields={"name": string(nullable=False), "description": string(nullable=False),
+                "parameters": json_object(nullable=False), "strict": boolean()},
         required=("name",),
     )
     ranking = Schema(fields={"ranker": enum("auto", "default_2024_08_21", nullable=False),
-                             "score_threshold": number(0, 1)}, required=("score_threshold",))
-    file_search = Schema(fields={"max_num_results": _int_range(1, 50), "ranking_options": obj(ranking, rules)})
+                             "score_threshold": number(0, 1, nullable=False)}, required=("score_threshold",))
+    file_search = Schema(fields={"max_num_results": _int_range(1, 50, nullable=False),
+                                 "ranking_options": obj(ranking, rules, nullable=False)})
 
     def check(value: Any, param: str) -> Any:
         if not isinstance(value, dict):
@@ -212,13 +225,13 @@ def tool(rules: Rules) -> Validator:
         if kind == "function":
             out = validate(value, Schema({"type": enum("function"), "function": obj(function_schema, rules, False)},
                                          required=("function",)), rules, param)
-            if not FUNCTION_NAME.match(out["function"]["name"]):
+            if not FUNCTION_NAME.fullmatch(out["function"]["name"]):
                 raise bad_request(f"Invalid '{param}.function.name': expected a string that matches the pattern "
                                   "'^[a-zA-Z0-9_-]{1,64}$'.", f"{param}.function.name", "invalid_value")
             return out
         if kind == "file_search":
-            return validate(value, Schema({"type": enum("file_search"), "file_search": obj(file_search, rules)}),
-                            rules, param)
+            return validate(value, Schema({"type": enum("file_search"),
+                                           "file_search": obj(file_search, rules, nullable=False)}), rules, param)
         if kind == "code_interpreter":
             return validate(value, Schema({"type": enum("code_interpreter")}), rules, param)
         raise bad_request(f"Invalid value for '{param}.type': expected one of code_interpreter, file_search, "
@@ -226,9 +239,9 @@ def tool(rules: Rules) -> Validator:
     return check
 
 
-def _int_range(low: int, high: int) -> Validator:
+def _int_range(low: int, high: int, nullable: bool = True) -> Validator:
     def check(value: Any, param: str) -> Any:
-        integer(low)(value, param)
+        integer(low, nullable)(value, param)
         if value is not None and value > high:
             raise bad_request(f"Invalid '{param}': must be at most {high}.", param, "integer_above_max_value")
         return value
@@ -237,22 +250,63 @@ def _int_range(low: int, high: int) -> Validator:
 
 def tool_resources(rules: Rules, creating: bool) -> Validator:
     """Stored and echoed; files and vector stores themselves arrive in a later part."""
-    code = Schema({"file_ids": array_of(string(nullable=False), max_items=20)})
-    store_fields: dict[str, Validator] = {"vector_store_ids": array_of(string(nullable=False), max_items=1)}
+    ids = string(nullable=False)
+    code = Schema({"file_ids": array_of(ids, max_items=20, nullable=False)})
+    store_fields: dict[str, Validator] = {"vector_store_ids": array_of(ids, max_items=1, nullable=False)}
     if creating:
-        store_fields["vector_stores"] = array_of(any_object, max_items=1)
-    search = Schema(store_fields)
-    return obj(Schema({"code_interpreter": obj(code, rules), "file_search": obj(search, rules)}), rules)
+        new_store = Schema({"file_ids": array_of(ids, max_items=10_000, nullable=False),
+                            "chunking_strategy": chunking_strategy(rules), "metadata": metadata(rules)})
+        store_fields["vector_stores"] = array_of(obj(new_store, rules, nullable=False), max_items=1, nullable=False)
+    search = obj(Schema(store_fields), rules, nullable=False)
+
+    def file_search(value: Any, param: str) -> Any:
+        out = search(value, param)
+        # A new thread or assistant names its vector store one way: an existing id or one made inline.
+        if creating and ("vector_store_ids" in out) == ("vector_stores" in out):
+            raise bad_request(f"Invalid '{param}': give exactly one of 'vector_store_ids' or 'vector_stores'.",
+                              param, "invalid_value")
+        return out
+    return obj(Schema({"code_interpreter": obj(code, rules, nullable=False), "file_search": file_search}), rules)
 
 
-def response_format(value: Any, param: str) -> Any:
-    if value is None or value == "auto":
-        return value
-    if isinstance(value, dict) and value.get("type") in ("text", "json_object"):
-        return value
-    if isinstance(value, dict) and value.get("type") == "json_schema" and isinstance(value.get("json_schema"), dict):
-        return value
-    raise bad_request(f"Invalid value for '{param}'.", param, "invalid_value")
+def chunking_strategy(rules: Rules) -> Validator:
+    static = Schema({"max_chunk_size_tokens": _int_range(100, 4096, nullable=False),
+                     "chunk_overlap_tokens": _int_range(0, 2048, nullable=False)},
+                    required=("max_chunk_size_tokens", "chunk_overlap_tokens"))
+    kinds = {"auto": Schema({"type": enum("auto", nullable=False)}, required=("type",)),
+             "static": Schema({"type": enum("static", nullable=False), "static": obj(static, rules, nullable=False)},
+                              required=("type", "static"))}
+    return tagged(kinds, rules)
+
+
+def tagged(kinds: dict[str, Schema], rules: Rules, nullable: bool = False) -> Validator:
+    """An object whose `type` picks its schema (OpenAI's discriminated unions)."""
+    def check(value: Any, param: str) -> Any:
+        if value is None and nullable:
+            return None
+        if not isinstance(value, dict):
+            raise _type_error(param, "an object", value)
+        schema = kinds.get(value.get("type")) if isinstance(value.get("type"), str) else None
+        if schema is None:
+            raise bad_request(f"Invalid value for '{param}.type': expected one of {', '.join(kinds)}.",
+                              f"{param}.type", "invalid_value")
+        return validate(value, schema, rules, param)
+    return check
+
+
+def response_format(rules: Rules) -> Validator:
+    json_schema = Schema({"name": string(64, nullable=False, pattern=RESPONSE_FORMAT_NAME),
+                          "description": string(nullable=False), "schema": json_object(nullable=False),
+                          "strict": boolean()}, required=("name",))
+    kinds = {"text": Schema({"type": enum("text")}),
+             "json_object": Schema({"type": enum("json_object")}),
+             "json_schema": Schema({"type": enum("json_schema"), "json_schema": obj(json_schema, rules, False)},
+                                   required=("json_schema",))}
+    as_object = tagged(kinds, rules, nullable=True)
+
+    def check(value: Any, param: str) -> Any:
+        return value if value == "auto" else as_object(value, param)
+    return check
 
 
 def tool_choice(value: Any, param: str) -> Any:
@@ -283,30 +337,29 @@ def truncation_strategy(value: Any, param: str) -> Any:
     return {"type": kind, "last_messages": last}
 
 
-def message_content(value: Any, param: str) -> Any:
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, list) or not value:
-        raise bad_request(f"Invalid '{param}': expected a string or a non-empty array of content parts.", param,
-                          "invalid_value")
-    for i, part in enumerate(value):
-        where = f"{param}[{i}]"
-        kind = part.get("type") if isinstance(part, dict) else None
-        if kind == "text" and isinstance(part.get("text"), str):
-            continue
-        if kind == "image_file" and isinstance(part.get("image_file"), dict) and "file_id" in part["image_file"]:
-            continue
-        if kind == "image_url" and isinstance(part.get("image_url"), dict) and "url" in part["image_url"]:
-            continue
-        raise bad_request(f"Invalid content part at '{where}'.", where, "invalid_value")
-    return value
+def message_content(rules: Rules) -> Validator:
+    detail = enum("auto", "low", "high", nullable=False)
+    image_file = Schema({"file_id": string(nullable=False), "detail": detail}, required=("file_id",))
+    image_url = Schema({"url": string(nullable=False, pattern=URL), "detail": detail}, required=("url",))
+    parts = array_of(tagged({
+        "text": Schema({"type": enum("text"), "text": string(MESSAGE_MAX, nullable=False)}, required=("text",)),
+        "image_file": Schema({"type": enum("image_file"), "image_file": obj(image_file, rules, False)},
+                             required=("image_file",)),
+        "image_url": Schema({"type": enum("image_url"), "image_url": obj(image_url, rules, False)},
+                            required=("image_url",)),
+    }, rules), min_items=1, nullable=False)
+    text = string(MESSAGE_MAX, nullable=False)
+
+    def check(value: Any, param: str) -> Any:
+        return text(value, param) if isinstance(value, str) else parts(value, param)
+    return check
 
 
-def attachment(value: Any, param: str) -> Any:
-    if (not isinstance(value, dict) or not isinstance(value.get("file_id"), str)
-            or not isinstance(value.get("tools"), list)):
-        raise bad_request(f"Invalid '{param}': expected {{file_id, tools}}.", param, "invalid_value")
-    return value
+def attachment(rules: Rules) -> Validator:
+    tools = array_of(tagged({"code_interpreter": Schema({"type": enum("code_interpreter")}),
+                             "file_search": Schema({"type": enum("file_search")})}, rules), nullable=False)
+    return obj(Schema({"file_id": string(nullable=False), "tools": tools}, required=("file_id", "tools")), rules,
+               nullable=False)
 
 
 # ---- request bodies ----------------------------------------------------------------------------------
@@ -327,20 +380,21 @@ class Bodies:
             "name": string(length(256)), "description": string(length(512)),
             "instructions": string(length(256_000)),
             "reasoning_effort": enum("none", "minimal", "low", "medium", "high", "xhigh", "max"),
-            "tools": array_of(tool(rules), max_items=count(128)), "tool_resources": tool_resources(rules, True),
+            "tools": array_of(tool(rules), max_items=count(128), nullable=False),
+            "tool_resources": tool_resources(rules, True),
             "metadata": meta, "temperature": span(0, 2), "top_p": span(0, 1),
-            "response_format": response_format,
+            "response_format": response_format(rules),
         }
         self.create_assistant = Schema(assistant_fields, required=("model",))
         self.modify_assistant = Schema({**assistant_fields, "tool_resources": tool_resources(rules, False)})
         message_fields = {
-            "role": enum("user", "assistant", nullable=False), "content": message_content,
-            "attachments": array_of(attachment), "metadata": meta,
+            "role": enum("user", "assistant", nullable=False), "content": message_content(rules),
+            "attachments": array_of(attachment(rules)), "metadata": meta,
         }
         self.create_message = Schema(message_fields, required=("role", "content"))
         self.modify_message = Schema({"metadata": meta})
         self.create_thread = Schema({
-            "messages": array_of(obj(self.create_message, rules, nullable=False)),
+            "messages": array_of(obj(self.create_message, rules, nullable=False), nullable=False),
             "tool_resources": tool_resources(rules, True), "metadata": meta,
         })
         self.modify_thread = Schema({"tool_resources": tool_resources(rules, False), "metadata": meta})
@@ -350,7 +404,7 @@ class Bodies:
             "temperature": span(0, 2), "top_p": span(0, 1), "stream": boolean(),
             "max_prompt_tokens": tokens, "max_completion_tokens": tokens,
             "truncation_strategy": truncation_strategy, "tool_choice": tool_choice,
-            "parallel_tool_calls": boolean(nullable=False), "response_format": response_format,
+            "parallel_tool_calls": boolean(nullable=False), "response_format": response_format(rules),
         }
         self.create_run = Schema({
             **run_fields,
@@ -359,7 +413,8 @@ class Bodies:
             "additional_messages": array_of(obj(self.create_message, rules, nullable=False)),
         }, required=("assistant_id",))
         self.create_thread_and_run = Schema({
-            **run_fields, "thread": obj(self.create_thread, rules), "tool_resources": tool_resources(rules, False),
+            **run_fields, "thread": obj(self.create_thread, rules, nullable=False),
+            "tool_resources": tool_resources(rules, False),
         }, required=("assistant_id",))
         self.modify_run = Schema({"metadata": meta})
         output = Schema({"tool_call_id": string(nullable=False), "output": string(nullable=False)})
