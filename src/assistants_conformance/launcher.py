@@ -2,25 +2,44 @@
 
 The harness never imports the reference server (it is an independent reading of the spec); it runs it
 as a separate process, exactly as a user would run `assistants-conformance serve`.
+
+stderr goes to a file, not a pipe, so a chatty server can never block on it; stdout (one line: the
+listening line) is read with a selector until the startup deadline, so no reader thread is needed.
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import re
+import selectors
+import signal
 import subprocess
 import sys
 import tempfile
-import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 LISTENING = re.compile(r"listening on (http://\S+)")
+OUTPUT_TAIL = 200   # lines of output kept to explain a failure
 
 
 class LaunchError(RuntimeError):
     """The reference server did not come up; the message says why and shows its output."""
+
+
+def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int | None:
+    """Send ``sig`` (SIGTERM: graceful), wait up to ``timeout``, then SIGKILL. Returns the exit status."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+    if proc.stdout is not None:
+        proc.stdout.close()
+    return proc.returncode
 
 
 @dataclass
@@ -34,10 +53,11 @@ class ReferenceServer:
     db_path: str | None = None
     extra_args: tuple[str, ...] = ()
     startup_timeout: float = 20.0
+    log_path: str | None = None          # the server's stderr; default: a file in a private temp dir
     root_url: str | None = None
     process: subprocess.Popen | None = None
     _tmpdir: tempfile.TemporaryDirectory | None = None
-    _output: list[str] = field(default_factory=list)
+    _stdout: list[str] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -46,82 +66,91 @@ class ReferenceServer:
             raise LaunchError("reference server not started")
         return self.root_url + "/v1"
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
     def command(self) -> list[str]:
         cmd = [sys.executable, "-m", "assistants_conformance.reference", "--host", "127.0.0.1", "--port", "0"]
-        cmd += ["--db", self.db_path or self._default_db()]
+        cmd += ["--db", self.db_path or self._private("reference.sqlite3")]
         if self.run_expiry_seconds is not None:
             cmd += ["--run-expiry-seconds", _number(self.run_expiry_seconds)]
         if self.token_delay_ms is not None:
-            cmd += ["--token-delay-ms", str(self.token_delay_ms)]
+            cmd += ["--token-delay-ms", _number(self.token_delay_ms)]
         for key in self.api_keys:
             cmd += ["--api-key", key]
         for fault in self.faults:
             cmd += ["--fault", fault]
         return cmd + list(self.extra_args)
 
-    def _default_db(self) -> str:
+    def _private(self, name: str) -> str:
         if self._tmpdir is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="assistants-reference-")
-        return str(Path(self._tmpdir.name) / "reference.sqlite3")
+        return str(Path(self._tmpdir.name) / name)
 
     def start(self) -> "ReferenceServer":
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.process = subprocess.Popen(
-            self.command(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=env,
-        )
-        lines: queue.Queue[str | None] = queue.Queue()
-        # A reader thread, because a pipe read has no timeout of its own.
-        threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
+        if self.log_path is None:
+            self.log_path = self._private("server.stderr.log")
+        self._stdout = []
+        with open(self.log_path, "wb") as err:
+            self.process = subprocess.Popen(
+                self.command(), stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
+                env=dict(os.environ, PYTHONUNBUFFERED="1"))
         try:
-            while True:
-                line = lines.get(timeout=self.startup_timeout)
-                if line is None:
-                    raise LaunchError(self._explain("exited before it was listening"))
-                match = LISTENING.search(line)
-                if match:
-                    self.root_url = match.group(1).rstrip("/")
-                    return self
-        except queue.Empty:
+            self.root_url = self._await_listening()
+        except LaunchError:
             self.stop()
-            raise LaunchError(self._explain(f"not listening after {self.startup_timeout:g} s")) from None
+            raise
+        return self
 
-    def _pump(self, lines: queue.Queue) -> None:
+    def _await_listening(self) -> str:
         assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
-            self._output.append(line.rstrip("\n"))
-            del self._output[:-200]  # keep the tail only: enough to explain a failure
-            lines.put(line)
-        lines.put(None)
+        deadline = time.monotonic() + self.startup_timeout
+        fd = self.process.stdout.fileno()
+        pending = b""
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(timeout=left):
+                    raise LaunchError(self._explain(f"not listening after {self.startup_timeout:g} s"))
+                chunk = os.read(fd, 65536)   # raw reads: a buffered reader could hide lines from select()
+                if not chunk:
+                    self.process.wait(timeout=5)
+                    raise LaunchError(self._explain(f"exited with status {self.process.returncode} "
+                                                    "before it was listening"))
+                *lines, pending = (pending + chunk).split(b"\n")
+                for raw in lines:
+                    line = raw.decode(errors="replace").rstrip("\r")
+                    self._stdout.append(line)
+                    match = LISTENING.search(line)
+                    if match:
+                        return match.group(1).rstrip("/")
 
-    def _explain(self, what: str) -> str:
-        tail = "\n".join(self._output[-30:]) or "(no output)"
-        return f"reference server {what}: {' '.join(self.command())}\n{tail}"
+    @property
+    def log(self) -> str:
+        """Everything the server wrote to stderr so far."""
+        if not self.log_path or not os.path.exists(self.log_path):
+            return ""
+        return Path(self.log_path).read_text(errors="replace")
 
     @property
     def output(self) -> list[str]:
-        return list(self._output)
+        """The server's stdout lines, then its stderr (the last OUTPUT_TAIL lines)."""
+        return (self._stdout + self.log.splitlines())[-OUTPUT_TAIL:]
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def _explain(self, what: str) -> str:
+        tail = "\n".join(self.output[-30:]) or "(no output)"
+        return f"reference server {what}: {' '.join(self.command())}\n{tail}"
+
+    def stop(self, timeout: float = 10.0, sig: int = signal.SIGTERM) -> int | None:
+        """Stop gracefully (SIGTERM, then SIGKILL after ``timeout``); returns the exit status."""
         proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=timeout)
+        return stop_process(proc, sig, timeout) if proc is not None else None
 
-    def kill(self) -> None:
+    def kill(self) -> int | None:
         """SIGKILL, as a crash would: no shutdown code runs."""
-        proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        return self.stop(sig=signal.SIGKILL)
 
     def close(self) -> None:
         self.stop()
