@@ -36,6 +36,9 @@ def test_lone_surrogates_are_refused_naming_the_field(http, assistant_id):
     url = f"/threads/{run['thread_id']}/runs/{run['id']}/submit_tool_outputs"
     body = '{"tool_outputs": [{"tool_call_id": "%s", "output": "a\\udcfc"}]}' % call
     assert rejected(http.post(url, content=body, headers=JSON), "tool_outputs[0].output")
+    # An output without its tool_call_id is named (it once reached the engine and caused a 500).
+    missing = http.post(url, json={"tool_outputs": [{"tool_call_id": call, "output": "a"}, {"output": "b"}]})
+    assert rejected(missing, "tool_outputs[1].tool_call_id")
     # The run still waits for a proper answer, which works.
     assert http.post(url, json={"tool_outputs": [{"tool_call_id": call, "output": "ok"}]}).status_code == 200
     key = http.post("/threads", content='{"metadata": {"\\ud800": "x"}}', headers=JSON)

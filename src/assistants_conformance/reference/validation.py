@@ -417,7 +417,8 @@ class Bodies:
             "tool_resources": tool_resources(rules, False),
         }, required=("assistant_id",))
         self.modify_run = Schema({"metadata": meta})
-        output = Schema({"tool_call_id": string(nullable=False), "output": string(nullable=False)})
+        output = Schema({"tool_call_id": string(nullable=False), "output": string(nullable=False)},
+                        required=("tool_call_id", "output"))
         self.submit_tool_outputs = Schema({
             "tool_outputs": array_of(obj(output, rules, nullable=False), nullable=False), "stream": boolean(),
         }, required=("tool_outputs",))
