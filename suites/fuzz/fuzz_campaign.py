@@ -15,6 +15,7 @@ Budget: ASSISTANTS_CONFORMANCE_FUZZ_EXAMPLES examples per operation and mode (de
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -35,8 +36,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from assistants_conformance import redact
+from assistants_conformance.checks import violation
 from assistants_conformance.dialects import get_dialect
-from assistants_conformance.flows import Created, Factory
+from assistants_conformance.flows import TAG_KEY, Created, Factory
 
 EXAMPLES_ENV = "ASSISTANTS_CONFORMANCE_FUZZ_EXAMPLES"
 DEFAULT_EXAMPLES = 6  # per operation and mode: keeps the suite near 20 s against the reference server
@@ -89,6 +91,12 @@ def load_schema(spec_path: str, *, modes: list[GenerationMode]):
     schema.config.generation.update(modes=modes, with_security_parameters=False)
     schema.config.checks.negative_data_rejection = NegativeDataRejectionConfig(expected_statuses=REJECTION_STATUSES)
     return schema
+
+
+def unsupported_path_regex(capabilities: frozenset[str]) -> str | None:
+    """A regex of the paths whose capability the profile lacks (None: every path is supported)."""
+    missing = [prefix for prefix, cap in PATH_CAPABILITIES if cap not in capabilities]
+    return "^(" + "|".join(missing) + ")(/|$)" if missing else None
 
 
 def supported_operations(schema, capabilities: frozenset[str]) -> list:
@@ -195,6 +203,9 @@ class Campaign:
         prepare_body(case, self.factory, self.seeds, positive=mode is GenerationMode.POSITIVE)
         response = case.call(base_url=self.base_url, headers=self.headers, timeout=self.timeout)
         self._track(case, response)
+        problem = untagged_creation(case, response, self.factory.session_id)
+        if problem:  # a harness bug, not the target's: stop loudly
+            raise AssertionError(problem)
         outcome = Outcome(
             operation=case.operation.label,
             mode=case.meta.generation.mode.value if case.meta else mode.value,
@@ -218,6 +229,18 @@ class Campaign:
                       _json(response))
 
 
+SHOWN = 3  # failing exchanges shown as evidence; the message counts all of them
+
+
+def report_failures(campaign_outcomes: list[tuple[Outcome, str]], what: str) -> None:
+    """Fail with the first few outcomes (and why each is wrong) when there are any."""
+    if not campaign_outcomes:
+        return
+    operations = sorted({o.operation for o, _ in campaign_outcomes})
+    evidence = [f"[{o.mode}] {o.operation}: {why}\n{o.evidence}" for o, why in campaign_outcomes[:SHOWN]]
+    violation(f"{len(campaign_outcomes)} generated request(s) {what}; operations: {', '.join(operations)}", evidence)
+
+
 def has_free_input(operation) -> bool:
     """Whether a request to `operation` has anything besides its path (which gets real ids)."""
     return bool(operation.body) or len(operation.query) > 0
@@ -238,6 +261,8 @@ def prepare_body(case, factory: Factory, seeds: Seeds | None, *, positive: bool)
     case whose only flaw was the `stream` value we overwrite is then judged as the valid case it became.
     """
     body = case.body
+    if case.method.upper() == "POST" and case.path in CREATE_PATHS and not isinstance(body, (dict, list, str)):
+        body = {}  # no body at all would create an untagged object (POST /threads takes none)
     if not isinstance(body, dict):
         return
     body = dict(body)
@@ -245,6 +270,8 @@ def prepare_body(case, factory: Factory, seeds: Seeds | None, *, positive: bool)
         body["stream"] = False
     if _accepts_metadata(case):
         body["metadata"] = _tagged(body.get("metadata"), factory, positive)
+    if case.path == "/threads/runs" and body.get("thread") is None:
+        body["thread"] = {}  # the thread this call creates must carry the tag too
     if isinstance(body.get("thread"), dict):
         body["thread"] = {**body["thread"], "metadata": _tagged(body["thread"].get("metadata"), factory, positive)}
     if positive and seeds is not None and "assistant_id" in body and "assistant_id" in seeds.ids:
@@ -272,6 +299,44 @@ def _tagged(metadata: Any, factory: Factory, positive: bool) -> Any:
     if positive and len(metadata) >= 16:  # keep a valid case valid: the tag takes one of the 16 pairs
         metadata = dict(list(metadata.items())[:15])
     return factory.tag(metadata)
+
+
+def untagged_creation(case, response, session_id: str) -> str | None:
+    """Why an object the target just created (200 to a create call) was not tagged with the session id
+    in the body that went over the wire (None: tagged, or nothing was created, or the generated
+    metadata was not an object at all, which a negative case does on purpose)."""
+    if response.status_code != 200 or case.method.upper() != "POST" or case.path not in CREATE_PATHS:
+        return None
+    sent = _sent_json(response)
+    holders = [("metadata", sent)]
+    if case.path == "/threads/runs":
+        holders.append(("thread.metadata", (sent or {}).get("thread") if isinstance(sent, dict) else None))
+    for where, holder in holders:
+        metadata = holder.get("metadata") if isinstance(holder, dict) else None
+        if holder is not None and not isinstance(holder, dict):
+            continue
+        if metadata is not None and not isinstance(metadata, dict):
+            continue
+        if not isinstance(metadata, dict) or metadata.get(TAG_KEY) != session_id:
+            return (f"harness: {case.method.upper()} {case.path} created an object but the request sent "
+                    f"{where}={metadata!r}, without {TAG_KEY}={session_id!r}")
+    return None
+
+
+# Create operations of taggable objects (messages are deleted with their thread, but tagged too).
+CREATE_PATHS = frozenset({"/assistants", "/threads", "/threads/runs", "/threads/{thread_id}/messages",
+                          "/threads/{thread_id}/runs", "/vector_stores"})
+
+
+def _sent_json(response) -> Any:
+    """The request body as it went over the wire, parsed (None when absent or not JSON)."""
+    body = response.request.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
 
 
 def track_created(factory: Factory, method: str, path_template: str, path_parameters: dict, status: int,

@@ -7,21 +7,9 @@ Budget: ASSISTANTS_CONFORMANCE_FUZZ_EXAMPLES examples per operation and mode (se
 from __future__ import annotations
 
 import pytest
-from fuzz_campaign import Campaign, Outcome
+from fuzz_campaign import SHOWN, Campaign, Outcome, report_failures
 
 from assistants_conformance.checks import violation
-
-SHOWN = 3  # failing exchanges shown as evidence; the message counts all of them
-
-
-def _report(campaign_outcomes: list[tuple[Outcome, str]], what: str) -> None:
-    """Fail with the first few outcomes (and why each is wrong) when there are any."""
-    if not campaign_outcomes:
-        return
-    operations = sorted({o.operation for o, _ in campaign_outcomes})
-    evidence = [f"[{o.mode}] {o.operation}: {why}\n{o.evidence}" for o, why in campaign_outcomes[:SHOWN]]
-    violation(f"{len(campaign_outcomes)} generated request(s) {what}; operations: {', '.join(operations)}", evidence)
-
 
 def _failures(campaign: Campaign, *checks: str) -> list[tuple[Outcome, str]]:
     return [(o, o.failures[name]) for o in campaign.outcomes for name in checks if name in o.failures]
@@ -41,7 +29,7 @@ def test_no_server_errors(positive_campaign, negative_campaign):
     """
     _require_traffic(negative_campaign)
     failing = _failures(positive_campaign, "not_a_server_error") + _failures(negative_campaign, "not_a_server_error")
-    _report(failing, "were answered with a server error (5xx)")
+    report_failures(failing, "were answered with a server error (5xx)")
 
 
 @pytest.mark.check("FUZZ-002")
@@ -54,7 +42,7 @@ def test_valid_requests_get_contract_answers(positive_campaign):
     _require_traffic(positive_campaign)
     failing = _failures(positive_campaign, "status_code_conformance", "content_type_conformance",
                         "response_schema_conformance")
-    _report(failing, "got answers that break the contract")
+    report_failures(failing, "got answers that break the contract")
 
 
 @pytest.mark.check("FUZZ-003")
@@ -67,7 +55,7 @@ def test_invalid_requests_rejected(negative_campaign):
     _require_traffic(negative_campaign)
     failing = _failures(negative_campaign, "negative_data_rejection", "status_code_conformance",
                         "content_type_conformance", "response_schema_conformance")
-    _report(failing, "breaking the contract were not rejected as documented")
+    report_failures(failing, "breaking the contract were not rejected as documented")
 
 
 @pytest.mark.check("FUZZ-004")
@@ -82,4 +70,4 @@ def test_ids_carry_prefixes(positive_campaign):
         violation("no generated valid request was answered 200, so no id could be checked",
                   [o.evidence for o in positive_campaign.outcomes[:SHOWN]])
     failing = [(o, "; ".join(o.id_problems[:3])) for o in answered if o.id_problems]
-    _report(failing, "were answered with ids lacking their prefix")
+    report_failures(failing, "were answered with ids lacking their prefix")
