@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, NoReturn
 
 LEVELS = ("MUST", "SHOULD", "MAY")
@@ -54,7 +55,17 @@ def check_info(item) -> CheckInfo | None:
     rule = doc.strip().splitlines()[0].strip() if doc.strip() else ""
     if not rule:
         raise CheckDefinitionError(f"{item.nodeid}: check {check_id} has no rule (first docstring line)")
-    return CheckInfo(check_id, check_id.split("-")[0].lower(), level, capability, rule, item.nodeid)
+    return CheckInfo(check_id, _area(item, check_id), level, capability, rule, item.nodeid)
+
+
+def _area(item, check_id: str) -> str:
+    """The suite folder a check lives in (suites/<area>/...), else its id's prefix."""
+    parts = Path(str(getattr(item, "path", ""))).parts
+    if "suites" in parts[:-1]:
+        below = parts[parts.index("suites") + 1:]
+        if len(below) > 1:
+            return below[0]
+    return check_id.split("-")[0].lower()
 
 
 class ConformanceFailure(AssertionError):
