@@ -12,7 +12,9 @@ from assistants_conformance.dialects import get_dialect
 
 def test_shipped_profiles():
     reference = load_profile("reference")
-    assert reference.model == "reference-model" and reference.capabilities == CAPABILITIES
+    # Files, vector stores and their tools are not served by the reference server yet (issue 8).
+    not_yet = {"files", "vector_stores", "file_search", "code_interpreter"}
+    assert reference.model == "reference-model" and reference.capabilities == CAPABILITIES - not_yet
     assert reference.expiry_window_seconds == 8
     openai = load_profile("openai")
     assert openai.model == "gpt-4o-mini" and openai.expiry_window_seconds == 600
