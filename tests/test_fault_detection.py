@@ -28,7 +28,18 @@ def test_catalog_names_real_faults():
 
 
 def test_clean_reference_server_passes_every_check():
-    status, messages, output = run_suites()
+    """The whole suite, pointed with --target-url at a separately started reference server (the fault
+    runs below cover the embedded server the plugin starts itself)."""
+    from assistants_conformance.config import load_profile
+    from assistants_conformance.launcher import ReferenceServer
+
+    profile = load_profile("reference")
+    keys = ("sk-clean-run-first-0123456789", "sk-clean-run-second-0123456789")
+    with ReferenceServer(api_keys=keys, run_expiry_seconds=profile.expiry_window_seconds,
+                         token_delay_ms=2) as server:
+        status, messages, output = run_suites(
+            "--target-url", server.base_url, "--api-key", keys[0], "--second-api-key", keys[1],
+            "--profile", "reference", "-n", "2")
     bad = {c: s for c, s in status.items() if s not in ("pass", "skip")}
     assert status, f"no checks ran:\n{output}"
     assert not bad, "checks not passing against the clean reference server:\n" + "\n\n".join(
