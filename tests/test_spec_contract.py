@@ -77,12 +77,91 @@ def test_error_envelope_requires_all_four_keys(contract):
     assert {issue.message for issue in issues} == {"'param' is a required property", "'code' is a required property"}
 
 
-def test_request_bodies_are_closed_and_responses_open(contract):
+def request_objects(contract, node, pointer, seen=None):
+    """(pointer, schema) of every object schema a request body can contain, $refs followed once each."""
+    seen = set() if seen is None else seen
+    if isinstance(node, dict) and "$ref" in node:
+        if node["$ref"] in seen:
+            return
+        seen.add(node["$ref"])
+        pointer = node["$ref"].rsplit("/", 1)[-1]
+    node = contract.deref(node)
+    if not isinstance(node, dict):
+        return
+    types = node.get("type")
+    types = [types] if isinstance(types, str) else types or []
+    if "object" in types or "properties" in node:
+        yield pointer, node
+    for name, child in (node.get("properties") or {}).items():
+        yield from request_objects(contract, child, f"{pointer}.{name}", seen)
+    if isinstance(node.get("items"), dict):
+        yield from request_objects(contract, node["items"], f"{pointer}[]", seen)
+    for keyword in ("oneOf", "anyOf", "allOf"):
+        for index, variant in enumerate(node.get(keyword) or []):
+            yield from request_objects(contract, variant, f"{pointer}<{index}>", seen)
+
+
+def test_request_bodies_are_closed_all_the_way_down(contract):
+    """Servers reject unknown parameters at any depth, so every request object is closed, except maps
+    (metadata, attributes: additionalProperties is a schema) and user-written JSON Schemas (`{type: object}`
+    without properties: function parameters, response_format's schema)."""
+    open_on_purpose, closed = set(), set()
     for op in contract.operations:
         schema = contract.request_schema(op.operation_id)
-        if schema is not None:
-            assert schema.get("additionalProperties") is False, op.operation_id
-    assert contract.validate("getRun", 200, make_run(some_future_field={"x": 1})) == []
+        if schema is None:
+            continue
+        assert schema.get("additionalProperties") is False, op.operation_id
+        for pointer, node in request_objects(contract, schema, op.operation_id):
+            if isinstance(node.get("additionalProperties"), dict) or set(node) <= {"type", "description"}:
+                open_on_purpose.add(pointer)
+            else:
+                assert node.get("additionalProperties") is False, f"open request object at {pointer}"
+                closed.add(pointer)
+    assert {p.rsplit(".", 1)[-1] for p in open_on_purpose} == {"parameters", "schema", "Metadata",
+                                                                "VectorStoreFileAttributes"}
+    assert len(closed) >= 40
+
+
+def test_response_objects_stay_open_at_every_depth(contract):
+    tools = [{"type": "function", "function": {"name": "f", "future": 1}, "future": 2}]
+    run = make_run(some_future_field={"x": 1}, tools=tools, truncation_strategy={"type": "auto", "future": 1},
+                   tool_choice={"type": "function", "function": {"name": "f", "future": 1}},
+                   response_format={"type": "json_schema", "json_schema": {"name": "n", "future": 1}})
+    assert contract.validate("getRun", 200, run) == []
+    body = {"assistant_id": "a", "tools": tools}
+    assert [i.pointer for i in contract.validate_request("createRun", body)] == ["/tools/0/function"]
+
+
+@pytest.mark.parametrize("operation, body, pointer", [
+    ("createAssistant", {"model": "m", "tools": [{"type": "function", "function": {"name": "f", "x": 1}}]},
+     "/tools/0"),
+    ("createAssistant", {"model": "m", "tools": [{"type": "file_search", "file_search": {"x": 1}}]}, "/tools/0"),
+    ("createAssistant", {"model": "m", "response_format": {"type": "json_schema",
+                                                           "json_schema": {"name": "n", "x": 1}}}, "/response_format"),
+    ("createAssistant", {"model": "m", "tool_resources": {"code_interpreter": {"file_ids": [], "x": 1}}},
+     "/tool_resources/code_interpreter"),
+    ("createAssistant", {"model": "m", "tool_resources": {"file_search": {"vector_stores": [{"x": 1}]}}},
+     "/tool_resources/file_search"),
+    ("modifyThread", {"tool_resources": {"file_search": {"vector_store_ids": [], "x": 1}}},
+     "/tool_resources/file_search"),
+    ("createMessage", {"role": "user", "content": [{"type": "text", "text": "t", "x": 1}]}, "/content"),
+    ("createMessage", {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://a.b",
+                                                                                        "x": 1}}]}, "/content"),
+    ("createMessage", {"role": "user", "content": "t", "attachments": [{"file_id": "f", "tools": [], "x": 1}]},
+     "/attachments/0"),
+    ("createMessage", {"role": "user", "content": "t",
+                       "attachments": [{"file_id": "f", "tools": [{"type": "file_search", "x": 1}]}]},
+     "/attachments/0/tools/0"),
+    ("createRun", {"assistant_id": "a", "truncation_strategy": {"type": "auto", "x": 1}}, "/truncation_strategy"),
+    ("createRun", {"assistant_id": "a", "tool_choice": {"type": "function", "function": {"name": "f", "x": 1}}},
+     "/tool_choice"),
+    ("createVectorStore", {"expires_after": {"anchor": "last_active_at", "days": 1, "x": 1}}, "/expires_after"),
+    ("submitToolOuputsToRun", {"tool_outputs": [{"tool_call_id": "c", "output": "o", "x": 1}]}, "/tool_outputs/0"),
+])
+def test_unknown_nested_parameters_are_invalid(contract, operation, body, pointer):
+    issues = contract.validate_request(operation, body)
+    assert issues, body
+    assert any(issue.pointer.startswith(pointer) for issue in issues), issues
 
 
 def test_stream_event_table_has_the_25_event_names(contract):

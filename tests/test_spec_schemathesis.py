@@ -73,6 +73,7 @@ def test_streaming_switch_can_be_pinned_false(schema):
 def test_links_become_stateful_transitions(schema):
     """Our explicit links load as schemathesis transitions (a broken link raises while building the machine)."""
     transitions = " ".join(dir(schema.as_state_machine()))
-    for link in ("CreateRunWithAssistant", "CreateMessage", "SubmitToolOutputs", "GetFirstRunStep",
-                 "ListFilesInVectorStoreBatch"):
+    for link in ("CreateRunWithAssistant", "CreateMessage", "SubmitToolOutputs", "CreateRunOnThread",
+                 "CreateMessageOnThread", "ListFilesInVectorStoreBatch"):
         assert link in transitions, link
+    assert "GetFirstRunStep" not in transitions  # first_id is null on an empty page: no step id to link
