@@ -261,16 +261,63 @@ def probe_completed_at_missing(http, server):
     assert run["status"] == "completed" and run["completed_at"] is None
 
 
+def probe_expires_at_missing(http, server):
+    assert start(http)["expires_at"] is None and requires_action(http)["expires_at"] is None
+
+
+def probe_tool_arguments_object(http, server):
+    call = requires_action(http)["required_action"]["submit_tool_outputs"]["tool_calls"][0]
+    assert isinstance(call["function"]["arguments"], dict)
+
+
+def probe_submit_keeps_waiting(http, server):
+    run = requires_action(http)
+    answer = submit(http, run)
+    assert answer.status_code == 200 and answer.json()["status"] == "requires_action"
+    again = http.get(f"/threads/{run['thread_id']}/runs/{run['id']}").json()
+    assert again["status"] == "requires_action" and again["required_action"] == run["required_action"]
+
+
+def probe_error_on_success(http, server):
+    run = finished(http)
+    assert run["status"] == "completed" and run["last_error"] is not None
+
+
+def probe_global_lock(http, server):
+    long_run(http)
+    other = http.post("/threads", json={}).json()["id"]
+    assert http.post(f"/threads/{other}/messages", json={"role": "user", "content": "x"}).status_code == 400
+
+
+def probe_lock_kept_after_completion(http, server):
+    run = finished(http)
+    assert run["status"] == "completed"
+    assert http.post(f"/threads/{run['thread_id']}/messages", json={"role": "user", "content": "x"}).status_code == 400
+
+
+def probe_not_found_as_400(http, server):
+    answer = http.get("/assistants/asst_missing")
+    assert answer.status_code == 400 and "error" in answer.json()
+
+
+def probe_delete_not_deleted(http, server):
+    made = assistant(http)
+    assert http.delete(f"/assistants/{made}").json()["deleted"] is False
+    assert http.get(f"/assistants/{made}").status_code == 404
+
+
 # Faults whose probes do not disturb one another share a server, so the file stays fast.
 GROUPS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("unprefixed-ids", "float-timestamps", "wrong-object", "started-before-created", "completed-at-missing",
       "no-usage", "step-wrong-message", "tool-call-id-mismatch", "has-more-wrong", "limit-unbounded",
       "no-metadata-limits", "unknown-fields-accepted", "detail-errors", "bad-json-500", "no-incomplete",
-      "order-unchecked", "no-length-limits", "no-tool-count-limits", "no-range-limits"), ()),
+      "order-unchecked", "no-length-limits", "no-tool-count-limits", "no-range-limits", "expires-at-missing",
+      "tool-arguments-object", "submit-keeps-waiting", "error-on-success"), ()),
     (("stream-reorder", "stream-no-done", "stream-drop-delta", "stream-json-content-type",
-      "stream-no-thread-created"), ()),
-    (("ignore-order", "ignore-before"), ()),
-    (("lock-race", "lock-kept-after-cancel"), ()),
+      "stream-no-thread-created", "delete-not-deleted"), ()),
+    (("ignore-order", "ignore-before", "not-found-as-400"), ()),
+    (("lock-race", "lock-kept-after-cancel", "lock-kept-after-completion"), ()),
+    (("global-lock",), ()),   # its active runs would lock the other probes out
     (("no-thread-lock", "ignore-cancel"), ()),
     (("terminal-run-mutates", "expired-accepts-submit", "lock-kept-after-expiry"), ("--run-expiry-seconds", "1")),
     (("ignore-expiry",), ("--run-expiry-seconds", "1")),

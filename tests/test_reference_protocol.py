@@ -65,6 +65,19 @@ def test_locked_thread_rejects_messages_and_runs_then_unlocks_after_cancel(http,
     error_of(http.post(f"/threads/{thread_id}/runs/{run_id}/cancel"), 400)   # terminal runs never change
 
 
+def test_cancel_in_requires_action_clears_required_action(http):
+    """required_action is null whenever no action is required: from `cancelling` on, not only once terminal."""
+    tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
+    assistant = http.post("/assistants", json={"model": "reference-1", "tools": [tool]}).json()["id"]
+    run = http.post("/threads/runs", json={"assistant_id": assistant, "tool_choice": "required",
+                                           "thread": {"messages": [{"role": "user", "content": "hi"}]}}).json()
+    run = poll(http, run["thread_id"], run["id"], ("queued", "in_progress"))
+    assert run["status"] == "requires_action" and run["required_action"] is not None
+    cancelling = http.post(f"/threads/{run['thread_id']}/runs/{run['id']}/cancel").json()
+    assert cancelling["status"] == "cancelling" and cancelling["required_action"] is None
+    assert poll(http, run["thread_id"], run["id"], ("cancelling",))["required_action"] is None
+
+
 def test_simultaneous_create_runs_exactly_one_wins(server, http, assistant_id):
     async def race() -> list[int]:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=TIMEOUT) as client:

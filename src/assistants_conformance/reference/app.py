@@ -99,8 +99,17 @@ class API:
         rec = self.store.get(object_id, kind)
         if (rec is None or (parent is not None and rec.parent != parent)
                 or (rec.owner != owner and "cross-key-visible" not in self.faults)):
-            raise not_found(KIND_LABEL[kind], object_id, param)
+            error = not_found(KIND_LABEL[kind], object_id, param)
+            if "not-found-as-400" in self.faults:
+                error.status = 400
+            raise error
         return rec
+
+    def deleted(self, object_id: str, kind: str) -> Response:
+        answer = objects.deleted(object_id, kind)
+        if "delete-not-deleted" in self.faults:
+            answer["deleted"] = False   # the object is gone all the same
+        return _json(answer)
 
     def render(self, object_id: str) -> dict:
         return self.store.records[object_id].obj
@@ -145,7 +154,7 @@ class API:
         rec = self.find("assistant", assistant_id, owner)
         self.store.delete(rec)
         self.store.commit()
-        return _json(objects.deleted(assistant_id, "assistant"))
+        return self.deleted(assistant_id, "assistant")
 
     # ---- threads ---------------------------------------------------------------------------------------
     def new_thread(self, body: dict, owner: str | None) -> Record:
@@ -178,7 +187,7 @@ class API:
         self.engine.forget_thread(thread_id)
         self.store.delete(rec)
         self.store.commit()
-        return _json(objects.deleted(thread_id, "thread"))
+        return self.deleted(thread_id, "thread")
 
     # ---- messages --------------------------------------------------------------------------------------
     def new_message(self, thread: Record, body: dict, owner: str | None) -> Record:
@@ -189,7 +198,7 @@ class API:
     async def create_message(self, request: Request, owner: str | None, thread_id: str) -> Response:
         thread = self.find("thread", thread_id, owner)
         body = await self.body(request, self.bodies.create_message)
-        self.engine.check_unlocked(thread.id)
+        self.engine.check_unlocked(thread.id, owner)
         rec = self.new_message(thread, body, owner)
         self.store.commit()
         return _json(rec.obj)
@@ -221,7 +230,7 @@ class API:
         rec = self.find("message", message_id, owner, thread_id)
         self.store.delete(rec)
         self.store.commit()
-        return _json(objects.deleted(message_id, "thread.message"))
+        return self.deleted(message_id, "thread.message")
 
     # ---- runs ------------------------------------------------------------------------------------------
     def _check_tool_choice(self, body: dict, asst: Record) -> None:
@@ -238,7 +247,7 @@ class API:
         body = await self.body(request, self.bodies.create_run)
         asst = self.find("assistant", body["assistant_id"], owner, param="assistant_id")
         self._check_tool_choice(body, asst)
-        self.engine.check_unlocked(thread.id)
+        self.engine.check_unlocked(thread.id, owner)
         if "lock-race" in self.faults:
             await asyncio.sleep(0.05)
         # From here to launch there is no await: the lock check and the insert are one atomic step.

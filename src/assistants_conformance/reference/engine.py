@@ -69,10 +69,13 @@ class Engine:
                 queue.put_nowait((name, payload))
 
     # ---- locking ----------------------------------------------------------------------------------------
-    def check_unlocked(self, thread_id: str) -> None:
+    def check_unlocked(self, thread_id: str, owner: str | None = None) -> None:
         if "no-thread-lock" in self.faults:
             return
         holder = self.locks.get(thread_id)
+        if holder is None and "global-lock" in self.faults:   # any active run of the same key locks every thread
+            holder = next((run_id for run_id in self.locks.values()
+                           if (held := self.store.records.get(run_id)) is not None and held.owner == owner), None)
         if holder is not None:
             raise bad_request(f"Thread {thread_id} already has an active run {holder}.")
 
@@ -81,6 +84,8 @@ class Engine:
         if run["status"] == "cancelled" and "lock-kept-after-cancel" in self.faults:
             return
         if run["status"] == "expired" and "lock-kept-after-expiry" in self.faults:
+            return
+        if run["status"] == "completed" and "lock-kept-after-completion" in self.faults:
             return
         if self.locks.get(run["thread_id"]) == rec.id:
             del self.locks[run["thread_id"]]
@@ -91,6 +96,8 @@ class Engine:
         now = self.clock.now()
         expiry = self.settings.run_expiry_seconds
         expires_at = now + expiry if isinstance(now, float) else int(now + expiry)
+        if "expires-at-missing" in self.faults:
+            expires_at = None   # the deadline below still applies: only the field is missing
         run_id = self.ids.new("run")
         obj = objects.run(run_id, now, thread.id, asst.obj, body, expires_at,
                           "run" if "wrong-object" in self.faults else "thread.run")
@@ -240,8 +247,10 @@ class Engine:
                                 "prompt": turn.prompt_tokens, "completion": completion}
         self.store.touch(step)
         run["status"] = "requires_action"
+        as_object = "tool-arguments-object" in self.faults   # arguments must be a JSON *string*
         run["required_action"] = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": [
-            {"id": c, "type": "function", "function": {"name": n, "arguments": a}} for c, n, a in calls]}}
+            {"id": c, "type": "function", "function": {"name": n, "arguments": json.loads(a) if as_object else a}}
+            for c, n, a in calls]}}
         self.store.touch(rec)
         self.emit(rec.id, "thread.run.requires_action", run)
 
@@ -268,6 +277,8 @@ class Engine:
                 raise bad_request(f"Expected tool outputs for call_ids {expected}, got {given}.", "tool_outputs")
             raise bad_request(f"Unknown or repeated tool_call_id in tool_outputs: expected {expected}, got {given}.",
                               "tool_outputs")
+        if "submit-keeps-waiting" in self.faults:
+            return False   # answered 200 as is: the run keeps waiting on the same calls
         by_id = {o["tool_call_id"]: o.get("output", "") for o in outputs}
         names = dict((c, n) for c, n in pending["calls"])
         step = self.store.records[pending["step_id"]]
@@ -290,7 +301,8 @@ class Engine:
             return
         if run["status"] not in ("queued", "in_progress", "requires_action"):
             raise bad_request(f"Cannot cancel run with status '{run['status']}'.")
-        run["status"] = "cancelling"
+        # required_action is null whenever no action is required, so it goes as the run leaves requires_action.
+        run.update(status="cancelling", required_action=None)
         self.store.touch(rec)
         self.emit(rec.id, "thread.run.cancelling", run)
         task = self.tasks.pop(rec.id, None)
@@ -360,6 +372,8 @@ class Engine:
             stamp = f"{status}_at"
             run[stamp] = None if (status == "completed" and "completed-at-missing" in self.faults) else now
         run["usage"] = None if "no-usage" in self.faults else objects.usage(rec.extra["prompt"], rec.extra["completion"])
+        if status == "completed" and "error-on-success" in self.faults:
+            run["last_error"] = {"code": "server_error", "message": "The server had an error while processing the run."}
         self.live.pop(rec.id, None)
         self._release(rec)
         if status == "completed" and "terminal-run-mutates" in self.faults:

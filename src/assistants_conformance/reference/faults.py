@@ -44,6 +44,14 @@ FAULTS: dict[str, str] = {
     "lock-kept-after-expiry": "a thread stays locked after its run expires",
     "started-before-created": "started_at is 5 seconds before created_at",
     "completed-at-missing": "completed runs have completed_at null",
+    "expires-at-missing": "expires_at is null on queued, in_progress and requires_action runs (they still expire)",
+    "tool-arguments-object": "required_action function.arguments is a JSON object instead of a JSON string",
+    "submit-keeps-waiting": "submit_tool_outputs answers 200 but the run stays in requires_action on the same calls",
+    "error-on-success": "completed runs carry a last_error",
+    "global-lock": "an active run locks every thread of the same API key, not only its own",
+    "lock-kept-after-completion": "a thread stays locked after its run completes",
+    "not-found-as-400": "unknown ids are answered 400 (in the error envelope) instead of 404",
+    "delete-not-deleted": 'delete answers say "deleted": false (the object is deleted all the same)',
 }
 
 
