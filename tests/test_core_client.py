@@ -206,7 +206,8 @@ def test_known_key_never_appears_in_any_recorded_exchange(serve):
     def echo(conn, request, stop):
         body = json.dumps({"echo": request.decode()}).encode()
         conn.sendall(b"HTTP/1.1 400 Bad\r\nContent-Type: application/json\r\nSet-Cookie: s=" + KEY.encode()
-                     + b"\r\nX-Echo: " + KEY.encode() + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+                     + b"\r\nX-Echo: " + KEY.encode() + b"\r\nConnection: close"  # one reply per connection
+                     + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
 
     server = serve(echo)
     recorder = []

@@ -21,6 +21,7 @@ def wanted(request):
         pytest.skip("full fault matrix runs with --fault-matrix")
 
 
+@pytest.mark.timeout(3600)  # one suite run per fault; the project's default bound is per ordinary test
 def test_full_fault_matrix(wanted):
     expected = catalog()
 
