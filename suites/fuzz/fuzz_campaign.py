@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 from assistants_conformance import redact
 from assistants_conformance.checks import violation
 from assistants_conformance.dialects import get_dialect
-from assistants_conformance.flows import TAG_KEY, Created, Factory
+from assistants_conformance.flows import TAG_KEY, Created, Factory, error_envelope_problems
 
 EXAMPLES_ENV = "ASSISTANTS_CONFORMANCE_FUZZ_EXAMPLES"
 DEFAULT_EXAMPLES = 6  # per operation and mode: keeps the suite near 20 s against the reference server
@@ -180,7 +180,41 @@ class Campaign:
                 self.unsatisfiable.append(f"{operation.label} ({mode.value})")
                 continue
             self._fuzz(operation, mode)
+            if mode is GenerationMode.NEGATIVE and operation.method.upper() == "POST":
+                self._unknown_field(operation)
         return self.outcomes
+
+    def _unknown_field(self, operation) -> None:
+        """One explicit negative case per POST: a valid request plus one unknown top-level field, which
+        must be rejected with 400 and the envelope. Random negative cases may or may not add a field; this
+        one always does, so the rule is judged on every run."""
+        strategy = operation.as_strategy(generation_mode=GenerationMode.POSITIVE,
+                                         path_parameters=self.seeds.path_parameters(operation))
+
+        @given(case=strategy)
+        @settings(max_examples=1, deadline=None, database=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck), derandomize=True)
+        def send(case):
+            prepare_body(case, self.factory, self.seeds, positive=True)
+            if not isinstance(case.body, dict):
+                return  # no JSON object body to add a field to
+            case.body = {**case.body, UNKNOWN_FIELD: True}
+            response = case.call(base_url=self.base_url, headers=self.headers, timeout=self.timeout)
+            self._track(case, response)
+            outcome = Outcome(operation=case.operation.label, mode="negative",
+                              description=f"valid request plus the unknown field {UNKNOWN_FIELD!r}",
+                              status=response.status_code, evidence=render_exchange(case, response))
+            problems = [] if response.status_code == 400 else [f"expected 400, got {response.status_code}"]
+            if response.status_code == 400:
+                problems += error_envelope_problems(_json(response))
+            if problems:
+                outcome.failures[UNKNOWN_FIELD_CHECK] = "; ".join(problems)
+            self.outcomes.append(outcome)
+
+        try:
+            send()
+        except (Unsatisfiable, SkipTest):
+            self.unsatisfiable.append(f"{operation.label} (unknown field)")
 
     def _fuzz(self, operation, mode: GenerationMode) -> None:
         strategy = operation.as_strategy(generation_mode=mode, path_parameters=self.seeds.path_parameters(operation))
@@ -230,6 +264,8 @@ class Campaign:
 
 
 SHOWN = 3  # failing exchanges shown as evidence; the message counts all of them
+UNKNOWN_FIELD = "conformance_unknown_field"
+UNKNOWN_FIELD_CHECK = "unknown_field_rejection"  # our own judgement of the explicit unknown-field cases
 
 
 def report_failures(campaign_outcomes: list[tuple[Outcome, str]], what: str) -> None:
