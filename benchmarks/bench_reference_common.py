@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from assistants_conformance.launcher import ReferenceServer
+from assistants_conformance.loadtest.metrics import percentile as nearest_rank
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -98,10 +99,9 @@ class Connection:
 
 
 def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    """The p-th percentile (0-100) by the harness's own exact nearest-rank definition (loadtest.metrics),
+    so every figure in README is computed the same way."""
+    return nearest_rank(sorted(values), p / 100)
 
 
 def summary_ms(values: list[float]) -> str:
