@@ -3,7 +3,7 @@
 import copy
 
 from assistants_conformance.protocol.grammar import load_grammar
-from assistants_conformance.protocol.stream_rules import check_stream
+from assistants_conformance.protocol.stream_rules import check_stream, message_texts
 
 
 def run(status, **extra):
@@ -83,6 +83,19 @@ def test_text_deltas_must_add_up():
     events = copy.deepcopy(PLAIN)
     events[9] = ("thread.message.completed", message("completed", "Hello world"))
     assert check_stream(events) == ["event 9 thread.message.completed: content[0] text is 'Hello world' but its deltas add up to 'Hello there'"]
+
+
+def test_a_text_part_with_no_deltas_must_still_be_built_by_the_stream():
+    events = [e for e in copy.deepcopy(PLAIN) if e[0] != "thread.message.delta"]
+    assert check_stream(events) == ["event 7 thread.message.completed: content[0] text is 'Hello there' but its deltas add up to ''"]
+
+
+def test_the_created_snapshot_counts_like_a_client_counts_it():
+    events = copy.deepcopy(PLAIN)
+    events[5] = ("thread.message.created", message("in_progress", "Oh. "))
+    events[9] = ("thread.message.completed", message("completed", "Oh. Hello there"))
+    assert check_stream(events) == []
+    assert message_texts(events) == {"msg_1": {0: "Oh. Hello there"}}
 
 
 def test_ids_must_stay_the_same():

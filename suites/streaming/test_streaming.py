@@ -10,6 +10,7 @@ import pytest
 
 from assistants_conformance.checks import violation
 from assistants_conformance.protocol import stream_rules
+from assistants_conformance.protocol.stream_rules import message_texts, text_parts
 from assistants_conformance.protocol.transitions import TERMINAL
 from assistants_conformance.sse import StreamVerdict
 
@@ -138,33 +139,9 @@ def test_create_thread_and_run_order(thread_run_stream):
 # --- content and ids ------------------------------------------------------------------------------------------
 
 
-def text_parts(content) -> dict[int, str]:
-    """{index: text} of the text parts of a message's content list."""
-    out = {}
-    for index, part in enumerate(content if isinstance(content, list) else []):
-        if isinstance(part, dict) and part.get("type") == "text":
-            out[index] = str((part.get("text") or {}).get("value", ""))
-    return out
-
-
 def accumulated_texts(stream) -> dict[str, dict[int, str]]:
-    """Message id -> {content index: text} built as a client does: start from the message's created
-    snapshot, append every text delta at its `index`. (Text only; the SDK's accumulate_delta does the
-    same for all part types, but the SDK is not a dependency of the harness.)"""
-    texts: dict[str, dict[int, str]] = {}
-    for _, name, data in stream.payloads("thread.message."):
-        if not isinstance(data, dict):
-            continue
-        if name == "thread.message.created":
-            texts[data.get("id")] = text_parts(data.get("content"))
-        elif name == "thread.message.delta":
-            parts = ((data.get("delta") or {}).get("content")) or []
-            target = texts.setdefault(data.get("id"), {})
-            for part in parts:
-                if isinstance(part, dict) and part.get("type", "text") == "text" and isinstance(part.get("index"), int):
-                    piece = (part.get("text") or {}).get("value") or ""
-                    target[part["index"]] = target.get(part["index"], "") + piece
-    return texts
+    """Message id -> {content index: text} built as a client does (the oracle's accumulator)."""
+    return message_texts((name, data) for _, name, data in stream.payloads("thread.message."))
 
 
 def describe_difference(a: str, b: str) -> str:

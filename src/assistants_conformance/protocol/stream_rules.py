@@ -137,31 +137,50 @@ def message_step_names_its_message(events: list[Event], kind: str | None = None)
     return out
 
 
+def text_parts(content) -> dict[int, str]:
+    """{index: text} of the text parts of a message's content list."""
+    out = {}
+    for index, part in enumerate(content if isinstance(content, list) else []):
+        if isinstance(part, dict) and part.get("type") == "text":
+            out[index] = str((part.get("text") or {}).get("value", ""))
+    return out
+
+
+def _accumulate(texts: dict[str, dict[int, str]], name: str, data: dict) -> None:
+    """One message event applied as a client applies it: the created snapshot's text parts, then each
+    text delta appended at its `index` (a delta part without an int index is left to the schema check)."""
+    if name == "thread.message.created":
+        texts[data.get("id")] = text_parts(data.get("content"))
+    elif name == "thread.message.delta":
+        target = texts.setdefault(data.get("id"), {})
+        for part in ((data.get("delta") or {}).get("content") or []):
+            if isinstance(part, dict) and part.get("type", "text") == "text" and isinstance(part.get("index"), int):
+                target[part["index"]] = target.get(part["index"], "") + ((part.get("text") or {}).get("value") or "")
+
+
+def message_texts(events: Iterable[Event]) -> dict[str, dict[int, str]]:
+    """Message id -> {content index: text}, as a client builds it from the stream."""
+    texts: dict[str, dict[int, str]] = {}
+    for name, data in events:
+        if isinstance(data, dict):
+            _accumulate(texts, name, data)
+    return texts
+
+
 def deltas_add_up_to_message(events: list[Event], kind: str | None = None) -> list[str]:
-    """The text deltas of a message, concatenated per content index, equal the completed message text."""
+    """The created snapshot plus the text deltas, appended at their index, equal the completed message text."""
     out = []
-    pieces: dict[str, dict[int, list[str]]] = {}
+    texts: dict[str, dict[int, str]] = {}
     for i, (name, data) in enumerate(events):
         if not isinstance(data, dict):
             continue
-        if name == "thread.message.created":
-            pieces[data.get("id")] = {}
-        elif name == "thread.message.delta":
-            for part in ((data.get("delta") or {}).get("content") or []):
-                if isinstance(part, dict) and part.get("type") == "text":
-                    value = (part.get("text") or {}).get("value") or ""
-                    pieces.setdefault(data.get("id"), {}).setdefault(part.get("index", 0), []).append(value)
-        elif name in ("thread.message.completed", "thread.message.incomplete"):
-            streamed = pieces.get(data.get("id"), {})
-            for index, part in enumerate(data.get("content") or []):
-                if not isinstance(part, dict) or part.get("type") != "text" or index not in streamed:
-                    continue
-                final = (part.get("text") or {}).get("value")
-                joined = "".join(streamed[index])
-                if joined != final:
-                    out.append(
-                        f"event {i} {name}: content[{index}] text is {_clip(final)} but its deltas add up to {_clip(joined)}"
-                    )
+        _accumulate(texts, name, data)
+        if name in ("thread.message.completed", "thread.message.incomplete"):
+            built, final = texts.get(data.get("id"), {}), text_parts(data.get("content"))
+            for index in sorted(set(built) | set(final)):
+                if built.get(index, "") != final.get(index, ""):
+                    out.append(f"event {i} {name}: content[{index}] text is {_clip(final.get(index, ''))} "
+                               f"but its deltas add up to {_clip(built.get(index, ''))}")
     return out
 
 
