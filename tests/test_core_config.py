@@ -69,7 +69,7 @@ def test_dialect_openai_urls_and_headers():
 
 
 @pytest.mark.parametrize("cli, env, expected", [
-    ({"dialect": "azure"}, {}, "dialect: unknown dialect 'azure'"),
+    ({"dialect": "martian"}, {}, "dialect: unknown dialect 'martian'"),
     ({}, {"ASSISTANTS_CONFORMANCE_DIALECT": "klingon"}, "dialect: unknown dialect 'klingon'"),
     ({"target_url": "ftp://x"}, {}, "--target-url: not an http(s) URL"),
     ({}, {"OPENAI_BASE_URL": "localhost:8000"}, "OPENAI_BASE_URL: not an http(s) URL"),

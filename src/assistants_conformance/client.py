@@ -32,7 +32,7 @@ import httpx
 
 from . import __version__, redact
 from .config import TargetConfig
-from .dialects import get_dialect
+from .dialects import UnsupportedOperation, dialect_for
 from .sse import ChunkTimeout, SSEEvent, StreamBounds, StreamBroken, StreamResult, StreamVerdict, consume
 
 EVIDENCE_LIMIT = 64 * 1024  # characters of a body kept in an Exchange
@@ -176,7 +176,7 @@ class ConformanceClient:
             raise ValueError("ConformanceClient needs a target: config.base_url is None")
         self.config = config
         self.profile = config.profile
-        self.dialect = get_dialect(config.dialect)
+        self.dialect = dialect_for(config)
         self.api_key = config.api_key if api_key is _UNSET else api_key
         self.recorder = recorder
         for key in (config.api_key, config.second_api_key, self.api_key):
@@ -250,12 +250,18 @@ class ConformanceClient:
 
     def _build(self, method, path, *, json, params, headers, content, files, data, timeout,
                accept: str | None = None) -> httpx.Request:
+        reason = self.dialect.unsupported(method, path)
+        if reason is not None:  # never sent: the plugin reports the check as unsupported
+            raise UnsupportedOperation(self.dialect.name, method, path, reason)
         merged = self.dialect.headers(self.api_key)
         if accept:
             merged["Accept"] = accept
         merged.update(headers or {})
+        url = self.url(path)
+        if params:  # httpx would replace the URL's query (e.g. Azure's api-version): merge instead
+            url, params = httpx.URL(url).copy_merge_params(params), None
         request = self._http.build_request(
-            method, self.url(path), json=json, params=params, headers=merged, content=content,
+            method, url, json=json, params=params, headers=merged, content=content,
             files=files, data=data,
             timeout=httpx.Timeout(timeout, connect=self._connect_timeout(timeout)),
         )

@@ -11,8 +11,19 @@ Precedence for every setting: command line > environment > profile > built-in de
     profile           ASSISTANTS_CONFORMANCE_PROFILE            "reference" without a target, else "openai"
     model             ASSISTANTS_CONFORMANCE_MODEL              the profile's model
 
+    api_version       OPENAI_API_VERSION (azure only)            2024-08-01-preview (azure only)
+    azure_ad_token    AZURE_OPENAI_AD_TOKEN (azure only)         None: authenticate with the api-key header
+
+With `dialect: azure` the target and key are read as the Azure SDK reads them: AZURE_OPENAI_ENDPOINT and
+AZURE_OPENAI_API_KEY replace OPENAI_BASE_URL and OPENAI_API_KEY. An Entra ID token (--azure-ad-token) is
+sent as `Authorization: Bearer TOKEN` instead of the `api-key` header; give a key or a token, not both.
+
 The target URL is the API base, what the OpenAI SDK calls base_url (http://127.0.0.1:8000/v1). A URL
-with no path (http://127.0.0.1:8000) gets the dialect's default prefix, /v1 for `openai`.
+with no path (http://127.0.0.1:8000) gets the dialect's default prefix, /v1 for `openai` and `v1`. For
+`azure` it is the endpoint (https://RESOURCE.openai.azure.com): the API base is endpoint + /openai.
+
+The profile's capabilities are narrowed to what the dialect can have (azure: no files; v1: no vector
+stores or file_search), so one profile (e.g. `reference`) serves every dialect.
 
 A profile (specs/profiles/NAME.yaml, named by bare name or by file path) declares the target's
 capabilities, model, expiry window, timeouts and concurrency limit; see Profile for the fields.
@@ -31,7 +42,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from . import redact
-from .dialects import get_dialect
+from .dialects import DEFAULT_AZURE_API_VERSION, get_dialect, make_dialect
 from .paths import specs_dir
 from .sse import StreamBounds
 
@@ -85,12 +96,15 @@ class TargetConfig:
     base_url: str | None  # API base incl. /v1 for `openai`; None: no target given (plugin starts the reference)
     api_key: str | None
     second_api_key: str | None
-    dialect: str  # "openai" (seam for "azure", "v1")
+    dialect: str  # "openai", "azure" or "v1" (dialects.py)
     spec_path: str | None
     profile: Profile = field(repr=False)
+    api_version: str | None = None  # azure only: the api-version query every request carries
+    bearer_token: bool = False  # azure only: api_key is an Entra ID token, sent as Authorization: Bearer
 
     def __repr__(self) -> str:  # never show keys, even in a debugger or a traceback
         return (f"TargetConfig(base_url={self.base_url!r}, dialect={self.dialect!r}, "
+                f"api_version={self.api_version!r}, "
                 f"profile={self.profile.name!r}, api_key={'set' if self.api_key else None}, "
                 f"second_api_key={'set' if self.second_api_key else None})")
 
@@ -200,7 +214,14 @@ _SOURCES = {
     "spec": "ASSISTANTS_CONFORMANCE_SPEC",
     "profile": "ASSISTANTS_CONFORMANCE_PROFILE",
     "model": "ASSISTANTS_CONFORMANCE_MODEL",
+    "api_version": "OPENAI_API_VERSION",
+    "azure_ad_token": "AZURE_OPENAI_AD_TOKEN",
 }
+# What the Azure SDK reads instead, under the azure dialect.
+_AZURE_SOURCES = {"target_url": "AZURE_OPENAI_ENDPOINT", "api_key": "AZURE_OPENAI_API_KEY"}
+_AZURE_ONLY = ("api_version", "azure_ad_token")
+# The profile a target of each dialect gets by default.
+_DEFAULT_PROFILES = {"openai": "openai", "azure": "azure", "v1": "v1"}
 
 
 def resolve_config(cli: Mapping[str, object], env: Mapping[str, str]) -> TargetConfig:
@@ -208,6 +229,8 @@ def resolve_config(cli: Mapping[str, object], env: Mapping[str, str]) -> TargetC
     unknown = sorted(set(cli) - set(_SOURCES))
     if unknown:
         raise ConfigError(f"unknown option {unknown[0]!r} (known: {', '.join(_SOURCES)})")
+
+    sources = dict(_SOURCES)
 
     def pick(name: str) -> tuple[str | None, str]:
         """The value and where it came from (for error messages)."""
@@ -217,12 +240,20 @@ def resolve_config(cli: Mapping[str, object], env: Mapping[str, str]) -> TargetC
                 raise ConfigError(f"--{name.replace('_', '-')}: must be a string, got {value!r}")
             if value.strip():
                 return value.strip(), f"--{name.replace('_', '-')}"
-        env_name = _SOURCES[name]
+        env_name = sources[name]
         value = env.get(env_name)
         return (value.strip() if value and value.strip() else None), env_name
 
     dialect_name, _ = pick("dialect")
     dialect = get_dialect(dialect_name or "openai")
+    azure = dialect.name == "azure"
+    if azure:
+        sources.update(_AZURE_SOURCES)
+    else:
+        for name in _AZURE_ONLY:  # the environment's Azure settings are simply not read
+            if cli.get(name) is not None:
+                raise ConfigError(f"--{name.replace('_', '-')}: only the azure dialect takes it "
+                                  f"(the dialect is {dialect.name!r}; give --dialect azure)")
 
     url, url_source = pick("target_url")
     base_url = None
@@ -233,18 +264,32 @@ def resolve_config(cli: Mapping[str, object], env: Mapping[str, str]) -> TargetC
         base_url = dialect.normalize_base_url(url)
 
     profile_ref, _ = pick("profile")
-    profile = load_profile(profile_ref or ("reference" if base_url is None else "openai"))
+    profile = load_profile(profile_ref or ("reference" if base_url is None else _DEFAULT_PROFILES[dialect.name]))
     model, _ = pick("model")
     if model:
         profile = dataclasses.replace(profile, model=model)
+    api_version = token = None
+    if azure:
+        api_version = pick("api_version")[0] or DEFAULT_AZURE_API_VERSION
+        token, token_source = pick("azure_ad_token")
+    # One profile serves every dialect: drop the capabilities the dialect cannot have.
+    masked = profile.capabilities - make_dialect(dialect.name, api_version).missing_capabilities
+    if masked != profile.capabilities:
+        profile = dataclasses.replace(profile, capabilities=masked)
 
     spec, spec_source = pick("spec")
     if spec is not None and not Path(spec).is_file():
         raise ConfigError(f"{spec_source}: no such file: {spec}")
 
-    api_key, _ = pick("api_key")
+    api_key, key_source = pick("api_key")
     second_api_key, _ = pick("second_api_key")
+    if token is not None:
+        if api_key is not None:
+            raise ConfigError(f"{token_source}: give an API key ({key_source}) or an Entra ID token, not both")
+        api_key = token
     for key in (api_key, second_api_key):
         redact.register_secret(key)
     return TargetConfig(base_url=base_url, api_key=api_key, second_api_key=second_api_key,
-                        dialect=dialect.name, spec_path=spec, profile=profile)
+                        dialect=dialect.name, spec_path=spec, profile=profile,
+                        api_version=api_version, bearer_token=token is not None)
+

@@ -31,7 +31,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--api-key", help="API key for the target (else env OPENAI_API_KEY).")
     group.addoption("--second-api-key", help="A second key, for isolation checks "
                     "(else env ASSISTANTS_CONFORMANCE_SECOND_API_KEY).")
-    group.addoption("--dialect", help="Wire dialect: openai (default). azure and v1 come later.")
+    group.addoption("--dialect", choices=("openai", "azure", "v1"),
+                    help="Wire dialect: openai (default; Assistants v2), azure (Azure OpenAI: --target-url is "
+                    "the endpoint, else env AZURE_OPENAI_ENDPOINT; key from env AZURE_OPENAI_API_KEY) or v1 "
+                    "(Assistants v1 shapes, OpenAI-Beta: assistants=v1). Else env ASSISTANTS_CONFORMANCE_DIALECT.")
+    group.addoption("--api-version", help="azure: the api-version query parameter (else env OPENAI_API_VERSION; "
+                    "default 2024-08-01-preview).")
+    group.addoption("--azure-ad-token", help="azure: an Entra ID token, sent as Authorization: Bearer instead of "
+                    "the api-key header (else env AZURE_OPENAI_AD_TOKEN).")
     group.addoption("--spec", help="OpenAPI document to validate against (default: specs/assistants-v2.openapi.yaml).")
     group.addoption("--profile", help="Target profile: a YAML file or a name in specs/profiles/ "
                     "(default: reference for the embedded server).")
@@ -55,6 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "level(name): MUST, SHOULD or MAY",
         "capability(name): target capability the check needs (see specs/profiles)",
         "slow: long-running check (real expiry waits); run with --run-slow",
+        "dialect(name): the check is about one dialect's own rule (azure, v1); unsupported under the others",
     ):
         config.addinivalue_line("markers", line)
     # Checks share module-scoped setups (one stream, one fuzz campaign): under pytest-xdist keep each
@@ -108,12 +116,41 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     info = item.stash.get(CHECK, None)
-    if info is None or info.capability is None:
+    if info is None:
         return
     config = _resolved_config(item.config)
-    if info.capability not in config.profile.capabilities:
+    marker = item.get_closest_marker("dialect")
+    if marker is not None and config.dialect not in marker.args:
+        pytest.skip(f"unsupported: a check of the {'/'.join(marker.args)} dialect; the target speaks "
+                    f"{config.dialect}")
+    if info.capability is not None and info.capability not in config.profile.capabilities:
         pytest.skip(f"unsupported: the target profile {config.profile.name!r} does not declare "
-                    f"the {info.capability!r} capability")
+                    f"the {info.capability!r} capability"
+                    + (f" (or the {config.dialect} dialect has no such thing)" if config.dialect != "openai" else ""))
+
+
+# An operation the dialect lacks (dialects.UnsupportedOperation, raised by the client before anything is
+# sent) makes the check unsupported, never failed and never passed: in the test or in a fixture it uses.
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    from .dialects import UnsupportedOperation
+
+    try:
+        return (yield)
+    except UnsupportedOperation as exc:
+        pytest.skip(f"unsupported: {exc}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    from .dialects import UnsupportedOperation
+
+    try:
+        return (yield)
+    except UnsupportedOperation as exc:
+        pytest.skip(f"unsupported: {exc}")
 
 
 # --- results ----------------------------------------------------------------------------------------
@@ -181,7 +218,8 @@ def _recorded(item) -> list:
 
 
 def _cli_options(config: pytest.Config) -> dict:
-    names = ("target_url", "api_key", "second_api_key", "dialect", "spec", "profile", "model")
+    names = ("target_url", "api_key", "second_api_key", "dialect", "spec", "profile", "model", "api_version",
+             "azure_ad_token")
     return {name: config.getoption(name) for name in names if config.getoption(name) is not None}
 
 
@@ -240,7 +278,8 @@ def target(pytestconfig, conformance_config):
             server.start()
         except LaunchError as exc:
             pytest.exit(f"assistants-conformance: could not start the reference server: {exc}", returncode=2)
-        config = config.with_target(server.base_url, api_key=keys[0], second_api_key=keys[1])
+        # The server's root: each dialect adds its own prefix (/v1, or /openai for azure).
+        config = config.with_target(server.root_url, api_key=keys[0], second_api_key=keys[1])
     else:
         _preflight(config)
     try:

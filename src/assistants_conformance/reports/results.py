@@ -33,8 +33,8 @@ DESELECTED_KEY = "assistants_conformance_deselected"  # xdist workeroutput key
 
 def status_of(report) -> str | None:
     """pass | fail | unsupported | skip | error for a test phase report (None: nothing to say yet)."""
-    if report.when == "call":
-        return "pass" if report.passed else "fail" if report.failed else "skip"
+    if report.when == "call" and not report.skipped:
+        return "pass" if report.passed else "fail"
     if report.failed:
         return "error"
     if report.skipped:
