@@ -21,10 +21,14 @@ from .errors import APIError, bad_request, not_found
 from .pagination import page
 from .store import Record, Store
 from .validation import Bodies, Rules, validate
+from .files import FilesAPI
+from .vector_stores import VectorStoresAPI
 
 log = logging.getLogger("assistants_conformance.reference")
 POLL_AFTER_MS = "25"   # openai-poll-after-ms: how soon the SDK's *_and_poll helpers should look again
-KIND_LABEL = {"assistant": "assistant", "thread": "thread", "message": "message", "run": "run", "step": "run step"}
+KIND_LABEL = {"assistant": "assistant", "thread": "thread", "message": "message", "run": "run", "step": "run step",
+              "file": "file", "vector_store": "vector store", "vector_store.file": "vector store file",
+              "vector_store.file_batch": "vector store file batch"}
 
 
 def _json(body: Any, status: int = 200, headers: dict | None = None) -> Response:
@@ -38,6 +42,8 @@ class API:
         self.faults = faults
         self.rules = Rules.from_faults(faults)
         self.bodies = Bodies(self.rules)
+        self.files = FilesAPI(self)                    # /v1/files (reference/files.py)
+        self.vector_stores = VectorStoresAPI(self)     # /v1/vector_stores... (reference/vector_stores.py)
         # Objects are owned by a digest of the key, so the database never holds the keys themselves.
         self.owners = {key: hashlib.sha256(key.encode()).hexdigest()[:24] for key in api_keys}
 
@@ -431,6 +437,8 @@ class API:
             Route(r + "/submit_tool_outputs", e(self.submit_tool_outputs), methods=["POST"]),
             Route(r + "/steps", e(self.list_steps), methods=["GET"]),
             Route(r + "/steps/{step_id}", e(self.get_step), methods=["GET"]),
+            *self.files.routes(),
+            *self.vector_stores.routes(),
         ]
 
     def application(self, lifespan: Any = None) -> Starlette:

@@ -33,6 +33,9 @@ class Settings:
     run_expiry_seconds: float = 600.0
     token_delay_seconds: float = 0.0
     faults: frozenset[str] = frozenset()
+    max_file_bytes: int = 512 * 1024 * 1024      # uploads past it: 400
+    index_delay_seconds: float = 0.05            # per vector store file, so polling sees in_progress
+    vector_store_day_seconds: float = 86_400.0   # length of an expires_after "day" (tests shorten it)
 
 
 class Engine:

@@ -13,6 +13,9 @@ PREFIXES = {
     "run": "run_",
     "step": "step_",
     "call": "call_",
+    "file": "file-",
+    "vector_store": "vs_",
+    "file_batch": "vsfb_",
 }
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 

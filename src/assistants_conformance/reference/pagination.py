@@ -10,14 +10,15 @@ from .errors import bad_request
 INTEGER = re.compile(r"-?[0-9]{1,10}")
 
 
-def parse_list_query(query: Mapping[str, str], faults: frozenset[str]) -> tuple[int, str, str | None, str | None]:
-    raw = query.get("limit", "20")
+def parse_list_query(query: Mapping[str, str], faults: frozenset[str], max_limit: int = 100,
+                     default_limit: int = 20) -> tuple[int, str, str | None, str | None]:
+    raw = query.get("limit", str(default_limit))
     if not INTEGER.fullmatch(raw):   # int() would also take " 5", "1_0" and non-ASCII digits
         raise bad_request(f"Invalid 'limit': expected an integer, got '{raw}'.", "limit", "invalid_type")
     limit = int(raw)
     lowest = 0 if "limit-unbounded" in faults else 1
-    if limit < lowest or (limit > 100 and "limit-unbounded" not in faults):
-        raise bad_request(f"Invalid 'limit': must be between 1 and 100, got {limit}.", "limit", "invalid_value")
+    if limit < lowest or (limit > max_limit and "limit-unbounded" not in faults):
+        raise bad_request(f"Invalid 'limit': must be between 1 and {max_limit}, got {limit}.", "limit", "invalid_value")
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
         if "order-unchecked" not in faults:
@@ -29,9 +30,11 @@ def parse_list_query(query: Mapping[str, str], faults: frozenset[str]) -> tuple[
     return limit, order, query.get("after"), before
 
 
-def page(ids: list[str], render: Callable[[str], dict], query: Mapping[str, str], faults: frozenset[str]) -> dict:
-    """One page of ``ids`` (given in ascending created order). Unknown cursor ids are a 400 naming the cursor."""
-    limit, order, after, before = parse_list_query(query, faults)
+def page(ids: list[str], render: Callable[[str], dict], query: Mapping[str, str], faults: frozenset[str],
+         max_limit: int = 100, default_limit: int = 20) -> dict:
+    """One page of ``ids`` (given in ascending created order). Unknown cursor ids are a 400 naming the cursor.
+    /files pages allow 1..10,000 (default 10,000); every other list 1..100 (default 20)."""
+    limit, order, after, before = parse_list_query(query, faults, max_limit, default_limit)
     ordered = ids if order == "asc" else ids[::-1]
     position = {object_id: i for i, object_id in enumerate(ordered)} if (after or before) else {}
     start, stop = 0, len(ordered)

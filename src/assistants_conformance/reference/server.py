@@ -33,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
     parser.add_argument("--run-expiry-seconds", type=float, default=600.0)
     parser.add_argument("--token-delay-ms", type=float, default=0.0, help="pause between streamed tokens")
+    parser.add_argument("--max-file-bytes", type=int, default=512 * 1024 * 1024,
+                        help="largest accepted upload on /v1/files (default 512 MB); larger ones get 400")
+    parser.add_argument("--index-delay-ms", type=float, default=50.0,
+                        help="time to index one vector store file (default 50), so polling sees in_progress")
+    # Hidden: tests expire vector stores in seconds (expires_after counts days of this many seconds).
+    parser.add_argument("--vector-store-day-seconds", type=float, default=86_400.0, help=argparse.SUPPRESS)
     parser.add_argument("--api-key", action="append", default=[], metavar="KEY",
                         help="accepted Bearer key (repeatable); none configured = any key or none accepted")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME",
@@ -107,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     except UnknownFault as exc:
         print(f"assistants-conformance serve: {exc}", file=sys.stderr)
         return 2
+    if args.max_file_bytes < 1 or args.index_delay_ms < 0 or args.vector_store_day_seconds <= 0:
+        print("assistants-conformance serve: --max-file-bytes must be >= 1, --index-delay-ms >= 0 and "
+              "--vector-store-day-seconds > 0", file=sys.stderr)
+        return 2
     if args.run_expiry_seconds <= 0 or args.token_delay_ms < 0:
         print("assistants-conformance serve: --run-expiry-seconds must be > 0 and --token-delay-ms >= 0",
               file=sys.stderr)
@@ -115,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
 
     store = Store(args.db)
     store.load()
-    engine = Engine(store, Settings(args.run_expiry_seconds, args.token_delay_ms / 1000.0, faults),
+    settings = Settings(args.run_expiry_seconds, args.token_delay_ms / 1000.0, faults, max_file_bytes=args.max_file_bytes,
+                        index_delay_seconds=args.index_delay_ms / 1000.0,
+                        vector_store_day_seconds=args.vector_store_day_seconds)
+    engine = Engine(store, settings,
                     IdFactory(unprefixed="unprefixed-ids" in faults), Clock(float_timestamps="float-timestamps" in faults))
     engine.resolve_interrupted()
     app = API(store, engine, args.api_key, faults).application(lifespan=make_lifespan(store, engine))

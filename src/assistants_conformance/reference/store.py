@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS objects (
     extra  TEXT NOT NULL
 )
 """
+# File bytes (Files API); kept out of memory, written at once (uploads are acknowledged only after).
+_BLOB_SCHEMA = "CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, data BLOB NOT NULL)"
 
 
 @dataclass(eq=False)
@@ -43,6 +45,7 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        self._db.execute(_BLOB_SCHEMA)
         self.records: dict[str, Record] = {}
         self._children: dict[tuple[str, str | None], list[str]] = {}
         self._dirty: dict[str, Record] = {}
@@ -98,6 +101,19 @@ class Store:
         self._children.pop(("step", rec.id), None)
         self._dirty.pop(rec.id, None)
         self._deleted.add(rec.id)
+
+    # ---- file bytes -------------------------------------------------------------------------------------
+    def put_blob(self, file_id: str, data: bytes) -> None:
+        with self._db:   # its own transaction, committed on return
+            self._db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (file_id, data))
+
+    def get_blob(self, file_id: str) -> bytes | None:
+        row = self._db.execute("SELECT data FROM blobs WHERE id = ?", (file_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def delete_blob(self, file_id: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM blobs WHERE id = ?", (file_id,))
 
     def commit(self) -> None:
         """Write every pending change in one transaction. Called before answering a mutating request."""
