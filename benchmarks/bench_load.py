@@ -1,8 +1,10 @@
 """Load harness benchmarks, same machine, one run each, printed side by side:
 
-1. Throughput on one simple GET (/health of the reference server): wrk (ceiling, if installed), a bare
-   Locust FastHttpUser, and the harness's user class (ConformanceClient + LoadSession). Target: harness
-   >= 70% of FastHttpUser.
+1. Throughput on one simple GET of the reference server, GET /v1/assistants/{id} (what a load user does:
+   auth headers, a JSON body) and GET /health (the cheapest answer): wrk (ceiling, if installed), a bare
+   Locust FastHttpUser, and the harness's user class (LoadSession.call: its request path, checks, events
+   and raw samples), same URL and headers, 16 users, one after the other. Target: harness >= 70% of
+   FastHttpUser.
 2. Time-to-first-text-delta accuracy: reference server with --token-delay-ms D, 100 concurrent streams
    (streaming profile, 100 users). The first text delta follows the run's first event by one token delay;
    the harness's p50 of (first text delta - first event) must be within 2 ms of D.
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -22,6 +26,8 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from assistants_conformance.client import ConformanceClient
+from assistants_conformance.config import resolve_config
 from assistants_conformance.launcher import ReferenceServer
 from assistants_conformance.loadtest.cli import main as load_main
 from assistants_conformance.loadtest.metrics import percentile
@@ -29,37 +35,56 @@ from assistants_conformance.loadtest.metrics import percentile
 HERE = Path(__file__).resolve().parent
 
 
-def wrk_rps(url: str, seconds: int) -> float | None:
+BENCH_KEY = "bench-load-key"
+HEADERS = {"Authorization": f"Bearer {BENCH_KEY}", "OpenAI-Beta": "assistants=v2"}
+
+
+def wrk_rps(url: str, seconds: int, headers: dict[str, str]) -> float | None:
     if not shutil.which("wrk"):
         return None
-    out = subprocess.run(["wrk", "-t1", "-c16", f"-d{seconds}s", url], capture_output=True, text=True,
+    flags = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+    out = subprocess.run(["wrk", "-t1", "-c16", f"-d{seconds}s", *flags, url], capture_output=True, text=True,
                          timeout=seconds + 30).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     return float(match.group(1)) if match else None
 
 
-def locust_rps(user_class: str, host: str, seconds: int, folder: Path) -> tuple[float, int]:
+def locust_rps(user_class: str, host: str, path: str, seconds: int, folder: Path) -> tuple[float, int]:
     prefix = folder / user_class
+    env = dict(os.environ, BENCH_PATH=path, BENCH_HEADERS=json.dumps(HEADERS), OPENAI_API_KEY=BENCH_KEY)
     subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "bench_load_locustfile.py"), "--host", host,
                     "--headless", "-u", "16", "-r", "16", "-t", f"{seconds}s", "--only-summary", "--csv", str(prefix),
                     "--report-dir", str(folder / f"{user_class}-report"), user_class],
-                   capture_output=True, timeout=seconds + 60)
+                   capture_output=True, timeout=seconds + 60, env=env)
     with open(f"{prefix}_stats.csv") as fh:
         row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
     return float(row["Requests/s"]), int(row["Failure Count"])
 
 
-def throughput(seconds: int, folder: Path) -> None:
-    with ReferenceServer() as server:
-        root = server.root_url
-        ceiling = wrk_rps(root + "/health", seconds)
-        bare, bare_fail = locust_rps("BareFastHttpUser", root, seconds, folder)
-        harness, harness_fail = locust_rps("HarnessHealthUser", server.base_url, seconds, folder)
-    print(f"GET /health, 16 connections/users, {seconds} s each")
-    print(f"  wrk (ceiling)          {ceiling:>9.0f} req/s" if ceiling else "  wrk                    not installed")
-    print(f"  Locust FastHttpUser    {bare:>9.0f} req/s  ({bare_fail} failures)")
-    print(f"  harness user class     {harness:>9.0f} req/s  ({harness_fail} failures)  = "
-          f"{100 * harness / bare:.0f}% of FastHttpUser (target >= 70%)")
+def throughput(seconds: int, folder: Path) -> list[dict]:
+    """Each endpoint: wrk, bare FastHttpUser, harness user, one after the other on one server."""
+    rows = []
+    with ReferenceServer(api_keys=(BENCH_KEY,)) as server:
+        config = resolve_config({"target_url": server.base_url}, {"OPENAI_API_KEY": BENCH_KEY})
+        with ConformanceClient(config) as client:
+            assistant = client.post("/assistants", json={"model": config.profile.model, "name": "bench"}).json["id"]
+        # The API GET is what a load user does (auth, JSON body, the harness's checks); /health is the
+        # cheapest thing the server answers.
+        for label, path in ((f"GET /v1/assistants/{{id}}", f"/v1/assistants/{assistant}"), ("GET /health", "/health")):
+            ceiling = wrk_rps(server.root_url + path, seconds, HEADERS)
+            bare, bare_fail = locust_rps("BareFastHttpUser", server.root_url, path, seconds, folder)
+            harness, harness_fail = locust_rps("HarnessGetUser", server.base_url, path, seconds, folder)
+            rows.append({"endpoint": label, "wrk": ceiling, "bare": bare, "bare_failures": bare_fail,
+                         "harness": harness, "harness_failures": harness_fail})
+    load = os.getloadavg()
+    print(f"16 connections/users, {seconds} s each, load average before the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    for r in rows:
+        print(f"{r['endpoint']}")
+        print(f"  wrk (ceiling)          {r['wrk']:>9.0f} req/s" if r["wrk"] else "  wrk                    not installed")
+        print(f"  Locust FastHttpUser    {r['bare']:>9.0f} req/s  ({r['bare_failures']} failures)")
+        print(f"  harness user class     {r['harness']:>9.0f} req/s  ({r['harness_failures']} failures)  = "
+              f"{100 * r['harness'] / r['bare']:.0f}% of FastHttpUser (target >= 70%)")
+    return rows
 
 
 def first_delta_accuracy(delay_ms: int, seconds: int, folder: Path) -> None:
@@ -89,10 +114,12 @@ def main() -> None:
     args = argparse.ArgumentParser()
     args.add_argument("--seconds", type=int, default=5)
     args.add_argument("--delay-ms", type=int, default=20)
+    args.add_argument("--throughput-only", action="store_true")
     opts = args.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         throughput(opts.seconds, Path(tmp))
-        first_delta_accuracy(opts.delay_ms, opts.seconds, Path(tmp))
+        if not opts.throughput_only:
+            first_delta_accuracy(opts.delay_ms, opts.seconds, Path(tmp))
 
 
 if __name__ == "__main__":

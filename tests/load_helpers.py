@@ -30,7 +30,8 @@ def figures(summary: dict) -> dict[str, dict]:
 
 @contextmanager
 def raw_server(mode: str):
-    """A TCP server on 127.0.0.1 that answers every request with garbage, or never answers (stall)."""
+    """A TCP server on 127.0.0.1 whose every answer is: `garbage` a 200 with a non-JSON body, `stall`
+    nothing, `trickle` headers then a body of one byte per 0.1 s, `nothttp` a line that is not HTTP."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
@@ -45,8 +46,8 @@ def raw_server(mode: str):
             except OSError:
                 continue
             held.append(conn)
-            if mode == "garbage":
-                threading.Thread(target=_garbage, args=(conn, stop), daemon=True).start()
+            if mode in ANSWERS:
+                threading.Thread(target=ANSWERS[mode], args=(conn, stop), daemon=True).start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -75,6 +76,28 @@ def _garbage(conn: socket.socket, stop: threading.Event) -> None:
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 12\r\n\r\n<html>?</ht>")
         except OSError:
             return
+
+
+def _trickle(conn: socket.socket, stop: threading.Event) -> None:
+    try:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+        while not stop.wait(0.1):
+            conn.sendall(b" ")
+    except OSError:
+        return
+
+
+def _not_http(conn: socket.socket, stop: threading.Event) -> None:
+    try:
+        conn.recv(65536)
+        conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+        conn.close()
+    except OSError:
+        return
+
+
+ANSWERS = {"garbage": _garbage, "trickle": _trickle, "nothttp": _not_http}
 
 
 def free_port() -> int:

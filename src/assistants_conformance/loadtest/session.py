@@ -1,5 +1,7 @@
 """One Locust user's connection to the target: every request and stream becomes Locust request events,
-raw samples and, for streams, a grammar check as the events arrive.
+raw samples and, for streams, a grammar check as the events arrive. Plain requests go through the
+FastTransport (geventhttpclient: cheap per request) when one is given, streams through the
+ConformanceClient (its bounded SSE reader).
 
 Failures are reported once, as one line (the client's TargetError reasons: "connection refused (is
 the target running?)", "no response within 2 s", ...), then RequestFailed stops the task; the user class
@@ -15,6 +17,7 @@ from typing import Any
 
 from gevent import GreenletExit
 
+from .. import redact
 from ..client import ConformanceClient, Response, TargetError
 from ..protocol import stream_rules
 from ..protocol.grammar import load_grammar
@@ -22,6 +25,7 @@ from ..sse import SSEEvent, StreamResult, StreamVerdict
 from . import checks
 from .metrics import (COMPLETION_TOKENS, COUNT, EVENT_GAP, METRIC, PROMPT_TOKENS, TIME_TO_DONE,
                       TIME_TO_FIRST_EVENT, TIME_TO_FIRST_TEXT_DELTA, Recorder, RequestFailure, fire)
+from .transport import FastResponse, FastTransport
 
 
 STALL_SECONDS = 1.0  # silent at least this long when the run ends: counted as stalled (shorter: just cut)
@@ -45,22 +49,24 @@ class StreamOutcome:
 
 
 class LoadSession:
-    def __init__(self, environment, client: ConformanceClient, recorder: Recorder, *, check_streams: bool = True):
+    def __init__(self, environment, client: ConformanceClient, recorder: Recorder, *, check_streams: bool = True,
+                 transport: FastTransport | None = None):
         self.environment = environment
         self.client = client
+        self.transport = transport or client  # same request() signature and TargetError reasons
         self.recorder = recorder
         self.check_streams = check_streams
 
     # -- plain requests ----------------------------------------------------------------------------------
     def call(self, method: str, path: str, name: str, *, json: Any = None, params: dict | None = None,
              expect: tuple[int, ...] = (200,), tolerate: tuple[int, ...] = (), intended: float | None = None,
-             timeout: float | None = None) -> Response:
+             timeout: float | None = None) -> Response | FastResponse:
         """One request; a status outside expect + tolerate, or a body that is not a JSON object, is a
         failure. `intended` (monotonic) is the open-loop start time the latency is measured from."""
         started_wall, started = time.time(), time.monotonic()
         begin = intended if intended is not None else started
         try:
-            response = self.client.request(method, path, json=json, params=params, timeout=timeout)
+            response = self.transport.request(method, path, json=json, params=params, timeout=timeout)
         except TargetError as exc:
             self._fail(method, name, begin, started_wall, exc.reason)
         except GreenletExit:
@@ -72,7 +78,7 @@ class LoadSession:
         elif response.status_code in expect and not isinstance(response.json, dict):
             problem = f"HTTP {response.status_code} but {response.json_error or 'the body is not a JSON object'}"
         if problem:
-            self._fail(method, name, begin, started_wall, problem, length=len(response.content))
+            self._fail(method, name, begin, started_wall, redact.redact_text(problem), length=len(response.content))
         fire(self.environment, self.recorder, method, name, elapsed_ms, at=_wall(begin, started, started_wall),
              length=len(response.content))
         return response

@@ -29,6 +29,7 @@ from .metrics import (COUNT, LOCK_REJECTIONS, METRIC, POLLS_PER_RUN, REQUIRES_AC
 from .profiles import PROFILES as PROFILE_NAMES
 from .runtime import RUNTIME
 from .session import LoadSession, RequestFailed
+from .transport import FastTransport
 
 log = logging.getLogger("assistants_conformance.load")
 PROMPT = "count to 12"          # the reference model answers "1, 2, ..., 12." (12 text deltas)
@@ -64,7 +65,8 @@ def guarded(fn: Callable) -> Callable:
 
 
 class HarnessUser(User):
-    """Base: a ConformanceClient (sync httpx; cooperative under gevent) wrapped in a LoadSession."""
+    """Base: a LoadSession with a FastTransport (geventhttpclient) for plain requests and a
+    ConformanceClient (sync httpx; cooperative under gevent) for streams."""
 
     abstract = True
     wait_time = between(0.0, 0.05)
@@ -75,13 +77,15 @@ class HarnessUser(User):
         options = getattr(self.environment, "parsed_options", None)
         self.config = RUNTIME.config(self.host or self.environment.host, getattr(options, "conformance_profile", None))
         self.client = ConformanceClient(self.config)
-        self.api = LoadSession(self.environment, self.client, RUNTIME.recorder, check_streams=self.check_streams)
+        self.transport = FastTransport(self.config, concurrency=self.config.profile.max_concurrency)
+        self.api = LoadSession(self.environment, self.client, RUNTIME.recorder, check_streams=self.check_streams,
+                               transport=self.transport)
         self._assistant: str | None = None
 
     def on_stop(self) -> None:
-        client = getattr(self, "client", None)
-        if client is not None:
-            client.close()
+        for connection in (getattr(self, "client", None), getattr(self, "transport", None)):
+            if connection is not None:
+                connection.close()
 
     @property
     def model(self) -> str:
