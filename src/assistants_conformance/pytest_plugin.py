@@ -357,9 +357,15 @@ def factory(target, client, request):
 
 @pytest.fixture(scope="session")
 def contract(conformance_config):
+    """Our contract with the dialect's overlays (specs/overlays/) applied; a --spec document is used as
+    given (it must describe the dialect itself)."""
+    from .dialects import dialect_for
     from .spec import load_contract
 
-    return load_contract(conformance_config.spec_path)
+    config = conformance_config
+    if config.spec_path:
+        return load_contract(config.spec_path)
+    return load_contract(overlays=dialect_for(config).overlays, variables={"api_version": config.api_version or ""})
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -334,8 +335,18 @@ def default_contract_path() -> Path:
     return paths.specs_dir() / CONTRACT_FILENAME
 
 
-def load_contract(path: str | Path | None = None) -> Contract:
-    """Load (or return the cached) contract at `path`; default: the project's own contract."""
+def load_contract(path: str | Path | None = None, *, overlays: Sequence[str] = (),
+                  variables: Mapping[str, str] | None = None) -> Contract:
+    """Load (or return the cached) contract at `path`; default: the project's own contract.
+
+    `overlays` (names in specs/overlays/, or file paths) are applied in order on top of it, with
+    `${name}` in their values replaced from `variables` (e.g. api_version); see spec_overlay.py.
+    """
+    if overlays:
+        from .spec_overlay import overlaid_document_path
+
+        path = overlaid_document_path(Path(path) if path is not None else default_contract_path(),
+                                      overlays, variables or {})
     resolved = Path(path) if path is not None else default_contract_path()
     try:
         resolved = resolved.resolve()

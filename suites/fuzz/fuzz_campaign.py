@@ -37,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
 
 from assistants_conformance import redact
 from assistants_conformance.checks import violation
-from assistants_conformance.dialects import get_dialect
+from assistants_conformance.dialects import dialect_for
 from assistants_conformance.flows import TAG_KEY, Created, Factory, error_envelope_problems
 
 EXAMPLES_ENV = "ASSISTANTS_CONFORMANCE_FUZZ_EXAMPLES"
@@ -287,7 +287,7 @@ def has_free_input(operation) -> bool:
 
 def auth_headers(config) -> dict[str, str]:
     """The headers every request of the target's dialect carries (credentials, beta opt-in)."""
-    return get_dialect(config.dialect).headers(config.api_key)
+    return dialect_for(config).headers(config.api_key)
 
 
 def prepare_body(case, factory: Factory, seeds: Seeds | None, *, positive: bool) -> None:
