@@ -306,6 +306,39 @@ def probe_delete_not_deleted(http, server):
     assert http.get(f"/assistants/{made}").status_code == 404
 
 
+AZURE_VERSION = {"api-version": "2024-08-01-preview"}
+V1_BETA = {"OpenAI-Beta": "assistants=v1"}
+
+
+def probe_azure_api_version_ignored(http, server):
+    assert http.post(server.root_url + "/openai/threads", json={}).status_code == 200
+
+
+def probe_azure_api_key_ignored(http, server):
+    answer = http.post(server.root_url + "/openai/threads", params=AZURE_VERSION, json={},
+                       headers={"Authorization": "", "api-key": "key-a"})
+    assert answer.status_code == 401
+
+
+def probe_azure_requires_beta_header(http, server):
+    assert http.post(server.root_url + "/openai/threads", params=AZURE_VERSION, json={}).status_code == 400
+
+
+def probe_v1_header_ignored(http, server):
+    made = http.post("/assistants", json={"model": "m"}, headers=V1_BETA).json()
+    assert "file_ids" not in made and "tool_resources" in made
+
+
+def probe_v1_no_assistant_files(http, server):
+    made = http.post("/assistants", json={"model": "m"}, headers=V1_BETA).json()
+    assert http.get(f"/assistants/{made['id']}/files", headers=V1_BETA).status_code == 404
+
+
+def probe_v1_retrieval_rejected(http, server):
+    answer = http.post("/assistants", json={"model": "m", "tools": [{"type": "retrieval"}]}, headers=V1_BETA)
+    assert answer.status_code == 400
+
+
 # Faults whose probes do not disturb one another share a server, so the file stays fast.
 GROUPS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("unprefixed-ids", "float-timestamps", "wrong-object", "started-before-created", "completed-at-missing",
@@ -322,6 +355,9 @@ GROUPS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("terminal-run-mutates", "expired-accepts-submit", "lock-kept-after-expiry"), ("--run-expiry-seconds", "1")),
     (("ignore-expiry",), ("--run-expiry-seconds", "1")),
     (("no-auth", "cross-key-visible"), ("--api-key", "key-a", "--api-key", "key-b")),
+    (("v1-header-ignored", "azure-requires-beta-header"), ()),   # each would hide the others' dialect probes
+    (("v1-no-assistant-files", "v1-retrieval-rejected", "azure-api-version-ignored", "azure-api-key-ignored"),
+     ("--api-key", "key-a")),
 ]
 AUTH_HEADERS = {"Authorization": "Bearer key-a"}   # ignored by servers without keys
 

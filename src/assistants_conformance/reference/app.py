@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from . import objects
 from .engine import STREAM_END, TERMINAL, Engine
+from .dialects import DialectMiddleware
 from .errors import APIError, bad_request, not_found
 from .pagination import page
 from .store import Record, Store
@@ -441,7 +442,7 @@ class API:
             *self.vector_stores.routes(),
         ]
 
-    def application(self, lifespan: Any = None) -> Starlette:
+    def application(self, lifespan: Any = None) -> Callable:
         async def http_error(request: Request, exc: Exception) -> Response:
             status = exc.status_code if isinstance(exc, HTTPException) else 500
             message = {404: f"Invalid URL ({request.method} {request.url.path})",
@@ -449,8 +450,9 @@ class API:
                 status, "The server had an error while processing your request.")
             return self.error(APIError(status, message, type_="invalid_request_error" if status < 500 else "server_error"))
 
-        return Starlette(routes=self.routes(), lifespan=lifespan,
-                         exception_handlers={HTTPException: http_error, Exception: http_error})
+        app = Starlette(routes=self.routes(), lifespan=lifespan,
+                        exception_handlers={HTTPException: http_error, Exception: http_error})
+        return DialectMiddleware(app, self)   # Azure /openai routes and the v1 dialect (reference/dialects.py)
 
 
 STEP_INCLUDES = frozenset({"step_details.tool_calls[*].file_search.results[*].content"})

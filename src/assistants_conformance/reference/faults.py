@@ -52,6 +52,12 @@ FAULTS: dict[str, str] = {
     "lock-kept-after-completion": "a thread stays locked after its run completes",
     "not-found-as-400": "unknown ids are answered 400 (in the error envelope) instead of 404",
     "delete-not-deleted": 'delete answers say "deleted": false (the object is deleted all the same)',
+    "azure-api-version-ignored": "/openai routes accept a missing or unknown api-version (served as 2024-08-01-preview)",
+    "azure-api-key-ignored": "/openai routes ignore the api-key header (only Authorization: Bearer authenticates)",
+    "azure-requires-beta-header": "/openai routes answer 400 unless OpenAI-Beta: assistants=v2 is sent",
+    "v1-header-ignored": "OpenAI-Beta: assistants=v1 is ignored: v2 shapes, file_ids rejected as unknown fields",
+    "v1-no-assistant-files": "/assistants/{id}/files and /threads/{t}/messages/{m}/files answer 404 under v1",
+    "v1-retrieval-rejected": "the retrieval tool is rejected (400) under v1",
 }
 
 
