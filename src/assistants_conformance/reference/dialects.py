@@ -121,6 +121,8 @@ class DialectMiddleware:
     # ---- v1 -----------------------------------------------------------------------------------------------
     async def serve_v1(self, scope: Scope, receive: Receive, send: Send) -> None:
         path, method = scope["path"], scope["method"]
+        if path == "/v1/files" or path.startswith("/v1/files/"):
+            return await self.app(scope, receive, send)   # the Files API has no versions (and serves raw content)
         if path == "/v1/vector_stores" or path.startswith("/v1/vector_stores/"):
             return await self.api.error(v1.vector_stores_refused())(scope, receive, send)
         if "v1-no-assistant-files" not in self.faults:
