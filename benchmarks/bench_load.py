@@ -63,7 +63,7 @@ def locust_rps(user_class: str, host: str, path: str, seconds: int, folder: Path
 
 def throughput(seconds: int, folder: Path) -> list[dict]:
     """Each endpoint: wrk, bare FastHttpUser, harness user, one after the other on one server."""
-    rows = []
+    rows, before = [], os.getloadavg()  # the runs themselves load both cores: the figure before is the one that matters
     with ReferenceServer(api_keys=(BENCH_KEY,)) as server:
         config = resolve_config({"target_url": server.base_url}, {"OPENAI_API_KEY": BENCH_KEY})
         with ConformanceClient(config) as client:
@@ -76,8 +76,9 @@ def throughput(seconds: int, folder: Path) -> list[dict]:
             harness, harness_fail = locust_rps("HarnessGetUser", server.base_url, path, seconds, folder)
             rows.append({"endpoint": label, "wrk": ceiling, "bare": bare, "bare_failures": bare_fail,
                          "harness": harness, "harness_failures": harness_fail})
-    load = os.getloadavg()
-    print(f"16 connections/users, {seconds} s each, load average before the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    after = os.getloadavg()
+    print(f"16 connections/users, {seconds} s each; load average (1/5/15 min) before {before[0]:.2f} {before[1]:.2f} "
+          f"{before[2]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}")
     for r in rows:
         print(f"{r['endpoint']}")
         print(f"  wrk (ceiling)          {r['wrk']:>9.0f} req/s" if r["wrk"] else "  wrk                    not installed")

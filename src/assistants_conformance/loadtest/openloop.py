@@ -35,7 +35,7 @@ class OpenLoopUser(HarnessUser):
         if profile not in ARRIVALS:
             raise SystemExit(f"--open-loop-profile {profile!r}: choose one of {', '.join(ARRIVALS)}")
         self.worker = PROFILES[profile][0](self.environment)  # borrows its flow, runs on our session
-        self.worker.config, self.worker.client, self.worker.api = self.config, self.client, self.api
+        self.worker.config, self.worker.api = self.config, self.api
         self.worker._assistant = None
         users = max(1, int(getattr(options, "open_loop_users", 1) or 1))
         self.rate = float(getattr(options, "arrival_rate", 0.0) or 0.0) / users
@@ -64,6 +64,10 @@ class OpenLoopUser(HarnessUser):
             getattr(type(self.worker), self.action_fn)(self.worker, intended=intended)
         except (RequestFailed, Exception):  # noqa: BLE001 - already reported by the guarded flow
             pass
+
+    def plain_connections(self) -> int:
+        # Arrivals overlap on this one session: up to max-in-flight requests at once.
+        return max(1, int(getattr(self.environment.parsed_options, "max_in_flight", 200)))
 
     def on_stop(self) -> None:
         self.pool.kill(block=True, timeout=2)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json as jsonlib
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from gevent import GreenletExit
 
@@ -49,13 +49,27 @@ class StreamOutcome:
 
 
 class LoadSession:
-    def __init__(self, environment, client: ConformanceClient, recorder: Recorder, *, check_streams: bool = True,
-                 transport: FastTransport | None = None):
+    def __init__(self, environment, client: ConformanceClient | Callable[[], ConformanceClient], recorder: Recorder,
+                 *, check_streams: bool = True, transport: FastTransport | None = None):
+        """`client` may be a factory: a user that never streams then never builds one (an httpx client
+        costs ~20 ms of CPU to set up, its TLS context)."""
         self.environment = environment
-        self.client = client
-        self.transport = transport or client  # same request() signature and TargetError reasons
+        self._client = client if isinstance(client, ConformanceClient) else None
+        self._client_factory = None if self._client is not None else client
+        self.transport = transport  # plain requests; None: through the ConformanceClient
         self.recorder = recorder
         self.check_streams = check_streams
+
+    @property
+    def client(self) -> ConformanceClient:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    def close(self) -> None:
+        for connection in (self._client, self.transport):
+            if connection is not None:
+                connection.close()
 
     # -- plain requests ----------------------------------------------------------------------------------
     def call(self, method: str, path: str, name: str, *, json: Any = None, params: dict | None = None,
@@ -66,7 +80,7 @@ class LoadSession:
         started_wall, started = time.time(), time.monotonic()
         begin = intended if intended is not None else started
         try:
-            response = self.transport.request(method, path, json=json, params=params, timeout=timeout)
+            response = (self.transport or self.client).request(method, path, json=json, params=params, timeout=timeout)
         except TargetError as exc:
             self._fail(method, name, begin, started_wall, exc.reason)
         except GreenletExit:

@@ -66,7 +66,7 @@ def guarded(fn: Callable) -> Callable:
 
 class HarnessUser(User):
     """Base: a LoadSession with a FastTransport (geventhttpclient) for plain requests and a
-    ConformanceClient (sync httpx; cooperative under gevent) for streams."""
+    ConformanceClient (sync httpx; cooperative under gevent) for streams, built on the first stream."""
 
     abstract = True
     wait_time = between(0.0, 0.05)
@@ -76,16 +76,19 @@ class HarnessUser(User):
     def on_start(self) -> None:
         options = getattr(self.environment, "parsed_options", None)
         self.config = RUNTIME.config(self.host or self.environment.host, getattr(options, "conformance_profile", None))
-        self.client = ConformanceClient(self.config)
-        self.transport = FastTransport(self.config, concurrency=self.config.profile.max_concurrency)
-        self.api = LoadSession(self.environment, self.client, RUNTIME.recorder, check_streams=self.check_streams,
-                               transport=self.transport)
+        transport = FastTransport(self.config, concurrency=self.plain_connections())
+        self.api = LoadSession(self.environment, lambda: ConformanceClient(self.config), RUNTIME.recorder,
+                               check_streams=self.check_streams, transport=transport)
         self._assistant: str | None = None
 
     def on_stop(self) -> None:
-        for connection in (getattr(self, "client", None), getattr(self, "transport", None)):
-            if connection is not None:
-                connection.close()
+        api = getattr(self, "api", None)
+        if api is not None:
+            api.close()
+
+    def plain_connections(self) -> int:
+        """Keep-alive connections for plain requests (opened as needed): a user does one thing at a time."""
+        return self.config.profile.max_concurrency
 
     @property
     def model(self) -> str:
