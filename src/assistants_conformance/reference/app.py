@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from . import objects
+from . import objects, tool_turns
 from .engine import STREAM_END, TERMINAL, Engine
 from .dialects import DialectMiddleware
 from .errors import APIError, bad_request, not_found
@@ -252,6 +252,7 @@ class API:
     async def create_run(self, request: Request, owner: str | None, thread_id: str) -> Response:
         thread = self.find("thread", thread_id, owner)
         body = await self.body(request, self.bodies.create_run)
+        include = check_step_include(request)   # file_search result contents in this run's step events
         asst = self.find("assistant", body["assistant_id"], owner, param="assistant_id")
         self._check_tool_choice(body, asst)
         self.engine.check_unlocked(thread.id, owner)
@@ -261,10 +262,12 @@ class API:
         for message in body.get("additional_messages") or ():
             self.new_message(thread, message, owner)
         rec = self.engine.start_run(thread, asst, body, owner)
+        rec.extra["include_content"] = include
         return self._answer_run(rec, bool(body.get("stream")))
 
     async def create_thread_and_run(self, request: Request, owner: str | None) -> Response:
         body = await self.body(request, self.bodies.create_thread_and_run)
+        include = check_step_include(request)
         asst = self.find("assistant", body["assistant_id"], owner, param="assistant_id")
         self._check_tool_choice(body, asst)
         thread_body = dict(body.get("thread") or {})
@@ -272,6 +275,7 @@ class API:
             thread_body["tool_resources"] = body["tool_resources"]
         thread = self.new_thread(thread_body, owner)
         rec = self.engine.start_run(thread, asst, body, owner)
+        rec.extra["include_content"] = include
         prelude = [] if "stream-no-thread-created" in self.faults else [("thread.created", json.dumps(thread.obj))]
         return self._answer_run(rec, bool(body.get("stream")), prelude)
 
@@ -349,14 +353,16 @@ class API:
 
     # ---- run steps -------------------------------------------------------------------------------------
     async def list_steps(self, request: Request, owner: str | None, thread_id: str, run_id: str) -> Response:
-        check_step_include(request)
+        include = check_step_include(request)
         self.find_run(owner, thread_id, run_id)
-        return self.listing(request, self.store.children("step", run_id))
+        return _json(page(self.store.children("step", run_id),
+                          lambda i: tool_turns.step_view(self.store.records[i], include, self.faults),
+                          request.query_params, self.faults))
 
     async def get_step(self, request: Request, owner: str | None, thread_id: str, run_id: str, step_id: str) -> Response:
-        check_step_include(request)
+        include = check_step_include(request)
         self.find_run(owner, thread_id, run_id)
-        return _json(self.find("step", step_id, owner, run_id).obj)
+        return _json(tool_turns.step_view(self.find("step", step_id, owner, run_id), include, self.faults))
 
     # ---- streams ---------------------------------------------------------------------------------------
     def stream(self, run_id: str, queue: asyncio.Queue) -> Response:
@@ -458,12 +464,13 @@ class API:
 STEP_INCLUDES = frozenset({"step_details.tool_calls[*].file_search.results[*].content"})
 
 
-def check_step_include(request: Request) -> None:
-    """`include[]` on run steps names extra fields; only file search result contents exist."""
+def check_step_include(request: Request) -> bool:
+    """`include[]` on run steps names extra fields; only file search result contents exist. True if asked."""
     for value in request.query_params.getlist("include[]"):
         if value not in STEP_INCLUDES:
             raise bad_request(f"Invalid value for 'include[]': expected one of {', '.join(sorted(STEP_INCLUDES))}.",
                               "include[]", "invalid_value")
+    return bool(request.query_params.getlist("include[]"))
 
 
 def _reject_constant(name: str) -> Any:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import model, objects
+from . import model, objects, tool_turns
 from .errors import bad_request
 from .ids import Clock, IdFactory
 from .store import Record, Store
@@ -135,6 +135,10 @@ class Engine:
                 tool_outputs=outputs, truncation=run["truncation_strategy"],
                 max_prompt_tokens=run["max_prompt_tokens"])
             rec.extra["prompt"] += turn.prompt_tokens
+            if turn.kind == "text" and outputs is None:   # a file_search / code_interpreter step may come first
+                turn = await tool_turns.hosted_turn(self, rec, turn)
+                if turn is None:   # the run left in_progress during the tool step
+                    return
             if turn.kind == "prompt_too_long":
                 self._finish(rec, "incomplete", incomplete_details={"reason": "max_prompt_tokens"})
             elif turn.kind == "fail":
@@ -204,16 +208,19 @@ class Engine:
         part = objects.text_part("")
         msg.obj["content"].append(part)
         delay = self.settings.token_delay_seconds
+        notes = tool_turns.notes_per_token(tokens, turn.annotations)   # each goes out with its marker's token
         for i, token in enumerate(tokens):
             if (delay or i % 200 == 199) and not await self._pause(rec):
                 return
             part["text"]["value"] += token
             rec.extra["completion"] += 1
             piece: dict[str, Any] = {"index": 0, "type": "text", "text": {"value": token}}
-            if i == 0:
-                piece["text"]["annotations"] = []
+            if i == 0 or notes[i]:
+                piece["text"]["annotations"] = tool_turns.attach_notes(part, notes[i])
             self.emit(rec.id, "thread.message.delta",
                       {"id": msg_id, "object": "thread.message.delta", "delta": {"content": [piece]}})
+        if not cut:
+            tool_turns.add_parts(self, rec, msg, turn.parts)
         now = self.clock.now()
         if cut:
             msg.obj.update(status="incomplete", incomplete_at=now, incomplete_details={"reason": "max_tokens"})

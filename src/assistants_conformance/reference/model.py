@@ -56,6 +56,9 @@ class Turn:
     calls: list[tuple[str, str]] = field(default_factory=list)   # (function name, JSON arguments)
     error_code: str = ""
     error_message: str = ""
+    # Answers after a hosted tool (tool_turns.py): annotations of the text part, extra parts (image_file).
+    annotations: list[dict] = field(default_factory=list)
+    parts: list[dict] = field(default_factory=list)
 
 
 def message_text(content: list[dict]) -> str:
