@@ -129,30 +129,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                     + (f" (or the {config.dialect} dialect has no such thing)" if config.dialect != "openai" else ""))
 
 
-# An operation the dialect lacks (dialects.UnsupportedOperation, raised by the client before anything is
-# sent) makes the check unsupported, never failed and never passed: in the test or in a fixture it uses.
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    from .dialects import UnsupportedOperation
-
-    try:
-        return (yield)
-    except UnsupportedOperation as exc:
-        pytest.skip(f"unsupported: {exc}")
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(fixturedef, request):
-    from .dialects import UnsupportedOperation
-
-    try:
-        return (yield)
-    except UnsupportedOperation as exc:
-        pytest.skip(f"unsupported: {exc}")
-
-
 # --- results ----------------------------------------------------------------------------------------
 
 
@@ -182,6 +158,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     info = item.stash.get(CHECK, None)
+    if call.excinfo is not None and _unsupported_operation(call.excinfo.value):
+        # An operation the dialect lacks (raised by the client before anything is sent), in the test or
+        # in a fixture it uses: the check is unsupported, never failed and never passed.
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: unsupported: {call.excinfo.value}")
     if info is not None:
         report.user_properties.append(("check", dataclasses.asdict(info)))
     if report.failed and call.excinfo is not None:
@@ -193,6 +174,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         exc = call.excinfo.value if call.excinfo is not None else None
         report.user_properties.extend(failure_properties(exc, _recorded(item), _message_of(report)))
     return report
+
+
+def _unsupported_operation(exc: BaseException) -> bool:
+    from .dialects import UnsupportedOperation
+
+    return isinstance(exc, UnsupportedOperation)
 
 
 def _render(item, info, excinfo) -> str | None:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit  # exchange URLs may carry a query (Azure api-version)
 
 import pytest
 
@@ -94,7 +95,7 @@ def wait_for_expiry(factory, trace: ExpiryTrace, timeout: float) -> None:
                   f"{trace.window:g} s (+{trace.tolerance:g} s tolerance)", [trace.exchanges[-1]])
     # Server clock ~ local clock + offset, from the creation exchange: created_at is the server's clock
     # rounded down (+0.5 s on average) somewhere inside the exchange (its middle, on average).
-    create_exchange = next(e for e in trace.exchanges if e.method == "POST" and e.url.endswith("/runs"))
+    create_exchange = next(e for e in trace.exchanges if e.method == "POST" and urlsplit(e.url).path.endswith("/runs"))
     offset = created + 0.5 - (create_exchange.started + create_exchange.elapsed / 2)
     trace.expires_local = expires - offset
     deadline = trace.expires_local + trace.tolerance + 1.0

@@ -121,7 +121,8 @@ def _take_tour(f, profile) -> Tour:
         {"assistant_id": a_id, "tool_choice": named_tool_choice(name), "metadata": f.tag(),
          "thread": {"messages": [{"role": "user", "content": HOLD_PROMPT}], "metadata": f.tag()}}))
     # Deletes, on objects made for the purpose.
-    see("DELETE", MI, "message", "deleted", client.delete(f"/threads/{t_id}/messages/{m_id}"))
+    if client.dialect.unsupported("DELETE", MI) is None:  # Azure has no message delete: nothing to see
+        see("DELETE", MI, "message", "deleted", client.delete(f"/threads/{t_id}/messages/{m_id}"))
     spare_thread = see("POST", T, "thread", "object", f.post_thread({"metadata": f.tag()}))
     see("DELETE", TI, "thread", "deleted", client.delete(f"/threads/{spare_thread['id']}"))
     spare_assistant = see("POST", A, "assistant", "object", f.post_assistant({"model": f.model, "metadata": f.tag()}))
