@@ -339,6 +339,139 @@ def probe_v1_retrieval_rejected(http, server):
     assert answer.status_code == 400
 
 
+def upload(http, data: bytes = b"Llamas hum when they are content.", purpose: str = "assistants") -> str:
+    answer = http.post("/files", files={"file": ("f.txt", data)}, data={"purpose": purpose})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["id"]
+
+
+def settled(http, path: str, bound: float = 5.0) -> dict:
+    """GET path until its status leaves in_progress (or the bound passes)."""
+    deadline = time.monotonic() + bound
+    while True:
+        body = http.get(path).json()
+        if body["status"] != "in_progress" or time.monotonic() > deadline:
+            return body
+        time.sleep(0.02)
+
+
+def probe_files_content_mismatch(http, server):
+    assert http.get(f"/files/{upload(http, b'abc')}/content").content != b"abc"
+
+
+def probe_files_list_ignores_purpose(http, server):
+    made = upload(http, purpose="user_data")
+    assert made in [f["id"] for f in http.get("/files", params={"purpose": "assistants"}).json()["data"]]
+
+
+def probe_vector_store_counts_stale(http, server):
+    vs = settled(http, f"/vector_stores/{http.post('/vector_stores', json={'file_ids': [upload(http)]}).json()['id']}")
+    assert vs["status"] == "completed" and vs["file_counts"]["in_progress"] == 1
+
+
+def probe_vector_store_never_completes(http, server):
+    vs_id = http.post("/vector_stores", json={"file_ids": [upload(http)]}).json()["id"]
+    time.sleep(1.0)
+    files = http.get(f"/vector_stores/{vs_id}/files").json()["data"]
+    assert http.get(f"/vector_stores/{vs_id}").json()["status"] == "in_progress" and files[0]["status"] == "completed"
+
+
+def probe_batch_cancel_ignored(http, server):
+    vs_id = http.post("/vector_stores", json={}).json()["id"]
+    batch = http.post(f"/vector_stores/{vs_id}/file_batches", json={"file_ids": [upload(http), upload(http)]}).json()
+    assert http.post(f"/vector_stores/{vs_id}/file_batches/{batch['id']}/cancel").status_code == 200
+    assert settled(http, f"/vector_stores/{vs_id}/file_batches/{batch['id']}")["status"] == "completed"
+
+
+def probe_deleted_file_stays_in_store(http, server):
+    made = upload(http)
+    vs_id = http.post("/vector_stores", json={"file_ids": [made]}).json()["id"]
+    assert http.delete(f"/files/{made}").status_code == 200
+    assert made in [f["id"] for f in http.get(f"/vector_stores/{vs_id}/files").json()["data"]]
+
+
+def probe_attachments_no_thread_store(http, server):
+    thread = http.post("/threads", json={"messages": [{"role": "user", "content": "x", "attachments": [
+        {"file_id": upload(http), "tools": [{"type": "file_search"}]}]}]}).json()
+    assert not (thread["tool_resources"].get("file_search") or {}).get("vector_store_ids")
+
+
+def probe_no_tool_resources_limits(http, server):
+    files = [upload(http, b"x") for _ in range(21)]
+    stores = [http.post("/vector_stores", json={}).json()["id"] for _ in range(2)]
+    assert http.post("/assistants", json={"model": "m", "tool_resources": {
+        "code_interpreter": {"file_ids": files}}}).status_code == 200
+    assert http.post("/threads", json={"tool_resources": {"file_search": {"vector_store_ids": stores}}}).status_code == 200
+
+
+def probe_file_size_unlimited(http, server):
+    upload(http, b"x" * 5000)   # past --max-file-bytes 4096
+
+
+def probe_expired_store_runs(http, server):
+    vs_id = http.post("/vector_stores", json={"expires_after": {"anchor": "last_active_at", "days": 1}}).json()["id"]
+    deadline = time.monotonic() + 4
+    while http.get(f"/vector_stores/{vs_id}").json()["status"] != "expired" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    asst = http.post("/assistants", json={"model": "m", "tools": [{"type": "file_search"}],
+                                          "tool_resources": {"file_search": {"vector_store_ids": [vs_id]}}}).json()["id"]
+    run = http.post("/threads/runs", json={"assistant_id": asst, "thread": {"messages": [{"role": "user", "content": "hi"}]}})
+    run = poll_run(http, run.json()["thread_id"], run.json()["id"], LIVE)
+    assert http.get(f"/vector_stores/{vs_id}").json()["status"] == "expired" and run["status"] == "completed"
+
+
+def tool_run(http, content: str, tools: list, tool_resources: dict | None = None, params: dict | None = None) -> dict:
+    asst = http.post("/assistants", json={"model": "m", "tools": tools, "tool_resources": tool_resources or {}}).json()
+    run = http.post("/threads/runs", params=params, json={"assistant_id": asst["id"], "thread": {
+        "messages": [{"role": "user", "content": content}]}}).json()
+    return poll_run(http, run["thread_id"], run["id"], LIVE)
+
+
+def searched(http, params: dict | None = None) -> dict:
+    """A completed file_search run over a store holding one indexed file."""
+    vs_id = http.post("/vector_stores", json={"file_ids": [upload(http, b"Refunds are paid within 14 days.")]}).json()["id"]
+    settled(http, f"/vector_stores/{vs_id}")
+    return tool_run(http, "When are refunds paid?", [{"type": "file_search"}],
+                    {"file_search": {"vector_store_ids": [vs_id]}}, params)
+
+
+def answer_text(http, run: dict) -> dict:
+    return http.get(f"/threads/{run['thread_id']}/messages", params={"run_id": run["id"]}).json()["data"][0]["content"][0]["text"]
+
+
+def tool_calls(http, run: dict, params: dict | None = None) -> list:
+    steps = http.get(f"/threads/{run['thread_id']}/runs/{run['id']}/steps", params=params).json()["data"]
+    return [call for s in steps if s["type"] == "tool_calls" for call in s["step_details"]["tool_calls"]]
+
+
+def probe_citation_range_off(http, server):
+    text = answer_text(http, searched(http))
+    note = text["annotations"][0]
+    assert text["value"][note["start_index"]:note["end_index"]] != note["text"]
+
+
+def probe_file_search_no_results_content(http, server):
+    include = {"include[]": "step_details.tool_calls[*].file_search.results[*].content"}
+    [call] = tool_calls(http, searched(http, include), include)
+    assert call["file_search"]["results"] and all("content" not in r for r in call["file_search"]["results"])
+
+
+def probe_code_step_no_logs(http, server):
+    [call] = tool_calls(http, tool_run(http, "What is 6 * 7?", [{"type": "code_interpreter"}]))
+    assert call["code_interpreter"]["outputs"] == []
+
+
+def probe_file_search_step_missing(http, server):
+    run = searched(http)
+    assert answer_text(http, run)["annotations"] and tool_calls(http, run) == []
+
+
+def probe_generated_file_missing(http, server):
+    run = tool_run(http, "What is 6 * 7? Write the result to a CSV file.", [{"type": "code_interpreter"}])
+    note = answer_text(http, run)["annotations"][0]
+    assert http.get(f"/files/{note['file_path']['file_id']}").status_code == 404
+
+
 # Faults whose probes do not disturb one another share a server, so the file stays fast.
 GROUPS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("unprefixed-ids", "float-timestamps", "wrong-object", "started-before-created", "completed-at-missing",
@@ -358,6 +491,13 @@ GROUPS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("v1-header-ignored", "azure-requires-beta-header"), ()),   # each would hide the others' dialect probes
     (("v1-no-assistant-files", "v1-retrieval-rejected", "azure-api-version-ignored", "azure-api-key-ignored"),
      ("--api-key", "key-a")),
+    (("files-content-mismatch", "files-list-ignores-purpose", "deleted-file-stays-in-store",
+      "attachments-no-thread-store", "no-tool-resources-limits", "file-size-unlimited", "vector-store-counts-stale"),
+     ("--max-file-bytes", "4096")),
+    (("vector-store-never-completes", "batch-cancel-ignored"), ("--index-delay-ms", "300")),
+    (("expired-store-runs",), ("--vector-store-day-seconds", "1")),
+    (("citation-range-off", "file-search-no-results-content", "code-step-no-logs", "generated-file-missing"), ()),
+    (("file-search-step-missing",), ()),   # its runs have no tool step, which the others' probes read
 ]
 AUTH_HEADERS = {"Authorization": "Bearer key-a"}   # ignored by servers without keys
 
@@ -400,7 +540,8 @@ def test_unknown_fault_exits_2_with_the_list():
 
 def test_every_probe_fails_on_a_clean_server(tmp_path):
     """Guards the probes themselves: without its fault, each probe's assertion must not hold."""
-    args = ["--token-delay-ms", "1", "--run-expiry-seconds", "1", "--api-key", "key-a", "--api-key", "key-b"]
+    args = ["--token-delay-ms", "1", "--run-expiry-seconds", "1", "--api-key", "key-a", "--api-key", "key-b",
+            "--max-file-bytes", "4096", "--vector-store-day-seconds", "1"]
     passed = []
     with running_server(tmp_path, *args) as server, \
             httpx.Client(base_url=server.base_url, timeout=TIMEOUT, headers={"Authorization": "Bearer key-a"}) as http:

@@ -131,6 +131,8 @@ class API:
     # ---- assistants ------------------------------------------------------------------------------------
     async def create_assistant(self, request: Request, owner: str | None) -> Response:
         body = await self.body(request, self.bodies.create_assistant)
+        self.vector_stores.check_references(body, owner)
+        body["tool_resources"] = self.vector_stores.make_tool_resources(body.get("tool_resources"), owner, False)
         object_id = self.engine.ids.new("assistant")
         rec = self.store.new("assistant", object_id, owner, None,
                              objects.assistant(object_id, self.engine.clock.now(), body))
@@ -149,6 +151,7 @@ class API:
     async def modify_assistant(self, request: Request, owner: str | None, assistant_id: str) -> Response:
         rec = self.find("assistant", assistant_id, owner)
         body = await self.body(request, self.bodies.modify_assistant)
+        self.vector_stores.check_references(body, owner)
         for key, value in body.items():
             # null clears the nullable texts; for other fields it means "leave as is".
             if key != "reasoning_effort" and (value is not None or key in ("name", "description", "instructions")):
@@ -165,6 +168,9 @@ class API:
 
     # ---- threads ---------------------------------------------------------------------------------------
     def new_thread(self, body: dict, owner: str | None) -> Record:
+        """Ids the body names were checked (vector_stores.check_references); helpers make their stores here."""
+        if body.get("tool_resources"):
+            body = {**body, "tool_resources": self.vector_stores.make_tool_resources(body["tool_resources"], owner, True)}
         thread_id = self.engine.ids.new("thread")
         rec = self.store.new("thread", thread_id, owner, None, objects.thread(thread_id, self.engine.clock.now(), body))
         for message in body.get("messages") or ():
@@ -172,7 +178,9 @@ class API:
         return rec
 
     async def create_thread(self, request: Request, owner: str | None) -> Response:
-        rec = self.new_thread(await self.body(request, self.bodies.create_thread, optional=True), owner)
+        body = await self.body(request, self.bodies.create_thread, optional=True)
+        self.vector_stores.check_references(body, owner)
+        rec = self.new_thread(body, owner)
         self.store.commit()
         return _json(rec.obj)
 
@@ -182,6 +190,7 @@ class API:
     async def modify_thread(self, request: Request, owner: str | None, thread_id: str) -> Response:
         rec = self.find("thread", thread_id, owner)
         body = await self.body(request, self.bodies.modify_thread)
+        self.vector_stores.check_references(body, owner)
         for key in ("metadata", "tool_resources"):
             if body.get(key) is not None:
                 rec.obj[key] = body[key]
@@ -199,12 +208,15 @@ class API:
     # ---- messages --------------------------------------------------------------------------------------
     def new_message(self, thread: Record, body: dict, owner: str | None) -> Record:
         message_id = self.engine.ids.new("message")
-        return self.store.new("message", message_id, owner, thread.id,
-                              objects.message(message_id, self.engine.clock.now(), thread.id, body))
+        rec = self.store.new("message", message_id, owner, thread.id,
+                             objects.message(message_id, self.engine.clock.now(), thread.id, body))
+        self.vector_stores.apply_attachments(thread, body, owner)   # file ids checked by the caller
+        return rec
 
     async def create_message(self, request: Request, owner: str | None, thread_id: str) -> Response:
         thread = self.find("thread", thread_id, owner)
         body = await self.body(request, self.bodies.create_message)
+        self.vector_stores.check_references(body, owner)
         self.engine.check_unlocked(thread.id, owner)
         rec = self.new_message(thread, body, owner)
         self.store.commit()
@@ -255,6 +267,7 @@ class API:
         include = check_step_include(request)   # file_search result contents in this run's step events
         asst = self.find("assistant", body["assistant_id"], owner, param="assistant_id")
         self._check_tool_choice(body, asst)
+        self.vector_stores.check_references(body, owner)
         self.engine.check_unlocked(thread.id, owner)
         if "lock-race" in self.faults:
             await asyncio.sleep(0.05)
@@ -270,6 +283,7 @@ class API:
         include = check_step_include(request)
         asst = self.find("assistant", body["assistant_id"], owner, param="assistant_id")
         self._check_tool_choice(body, asst)
+        self.vector_stores.check_references(body, owner)
         thread_body = dict(body.get("thread") or {})
         if body.get("tool_resources") is not None:
             thread_body["tool_resources"] = body["tool_resources"]

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import model, objects, tool_turns
+from . import model, objects, tool_turns, vector_stores
 from .errors import bad_request
 from .ids import Clock, IdFactory
 from .store import Record, Store
@@ -129,6 +129,11 @@ class Engine:
                 run["started_at"] = run["created_at"] - 5 if "started-before-created" in self.faults else self.clock.now()
             self.store.touch(rec)
             self.emit(rec.id, "thread.run.in_progress", run)
+            if "expired-store-runs" not in self.faults:   # the docs: runs that use expired vector stores fail
+                stale = vector_stores.expired_store_error(self.store, run)
+                if stale is not None:
+                    self._finish(rec, "failed", last_error=stale)
+                    return
             turn = model.decide(
                 instructions=run["instructions"], messages=self._prompt(run["thread_id"]), tools=run["tools"],
                 tool_choice=run["tool_choice"], parallel_tool_calls=run["parallel_tool_calls"],

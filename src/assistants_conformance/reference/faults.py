@@ -52,6 +52,19 @@ FAULTS: dict[str, str] = {
     "lock-kept-after-completion": "a thread stays locked after its run completes",
     "not-found-as-400": "unknown ids are answered 400 (in the error envelope) instead of 404",
     "delete-not-deleted": 'delete answers say "deleted": false (the object is deleted all the same)',
+    "files-content-mismatch": "/files/{id}/content returns the bytes with the last byte changed",
+    "files-list-ignores-purpose": "the purpose filter on GET /files is ignored",
+    "vector-store-counts-stale": "vector store file_counts keep counting indexed files as in_progress "
+                                 "(the status still becomes completed)",
+    "vector-store-never-completes": "vector store status stays in_progress forever (its files do complete)",
+    "batch-cancel-ignored": "cancelling a file batch answers 200 but its files still complete and it ends completed",
+    "deleted-file-stays-in-store": "deleting a file leaves it listed in its vector stores",
+    "attachments-no-thread-store": "message attachments with file_search do not create or fill the thread's "
+                                   "vector store",
+    "no-tool-resources-limits": "code_interpreter.file_ids above 20 and file_search.vector_store_ids above 1 "
+                                "are accepted",
+    "file-size-unlimited": "uploads past the size limit (--max-file-bytes) are accepted",
+    "expired-store-runs": "runs using an expired vector store proceed as if it were active",
     "citation-range-off": "file_citation/file_path annotations' end_index is one past their marker",
     "file-search-no-results-content": "include[] for file_search result contents is ignored (no content)",
     "code-step-no-logs": "code_interpreter tool calls have outputs [] even when the program printed",

@@ -32,6 +32,7 @@ class Rules:
     length_limits: bool = True        # assistant name/description/instructions maxLength
     tool_count_limits: bool = True    # tools arrays: 128 on assistants, 20 on runs
     range_limits: bool = True         # temperature, top_p, max_prompt_tokens/max_completion_tokens minimum
+    tool_resources_limits: bool = True  # code_interpreter.file_ids <= 20, file_search.vector_store_ids <= 1
 
     @classmethod
     def from_faults(cls, faults: frozenset[str]) -> "Rules":
@@ -39,7 +40,8 @@ class Rules:
                    reject_unknown_fields="unknown-fields-accepted" not in faults,
                    length_limits="no-length-limits" not in faults,
                    tool_count_limits="no-tool-count-limits" not in faults,
-                   range_limits="no-range-limits" not in faults)
+                   range_limits="no-range-limits" not in faults,
+                   tool_resources_limits="no-tool-resources-limits" not in faults)
 
 
 @dataclass
@@ -251,8 +253,9 @@ def _int_range(low: int, high: int, nullable: bool = True) -> Validator:
 def tool_resources(rules: Rules, creating: bool) -> Validator:
     """Stored and echoed; files and vector stores themselves arrive in a later part."""
     ids = string(nullable=False)
-    code = Schema({"file_ids": array_of(ids, max_items=20, nullable=False)})
-    store_fields: dict[str, Validator] = {"vector_store_ids": array_of(ids, max_items=1, nullable=False)}
+    bound = (lambda n: n) if rules.tool_resources_limits else (lambda n: None)
+    code = Schema({"file_ids": array_of(ids, max_items=bound(20), nullable=False)})
+    store_fields: dict[str, Validator] = {"vector_store_ids": array_of(ids, max_items=bound(1), nullable=False)}
     if creating:
         new_store = Schema({"file_ids": array_of(ids, max_items=10_000, nullable=False),
                             "chunking_strategy": chunking_strategy(rules), "metadata": metadata(rules)})
@@ -276,7 +279,18 @@ def chunking_strategy(rules: Rules) -> Validator:
     kinds = {"auto": Schema({"type": enum("auto", nullable=False)}, required=("type",)),
              "static": Schema({"type": enum("static", nullable=False), "static": obj(static, rules, nullable=False)},
                               required=("type", "static"))}
-    return tagged(kinds, rules)
+    as_tagged = tagged(kinds, rules)
+
+    def check(value: Any, param: str) -> Any:
+        out = as_tagged(value, param)
+        sizes = out.get("static")
+        # The docs: the overlap may not exceed half of max_chunk_size_tokens (JSON Schema cannot say so).
+        if sizes and sizes["chunk_overlap_tokens"] * 2 > sizes["max_chunk_size_tokens"]:
+            raise bad_request(f"Invalid '{param}.static.chunk_overlap_tokens': must be at most half of "
+                              f"max_chunk_size_tokens ({sizes['max_chunk_size_tokens'] // 2}).",
+                              f"{param}.static.chunk_overlap_tokens", "invalid_value")
+        return out
+    return check
 
 
 def tagged(kinds: dict[str, Schema], rules: Rules, nullable: bool = False) -> Validator:

@@ -353,19 +353,30 @@ class VectorStoresAPI:
         self.refresh(vs)
         return vs.id
 
-    def resolve_tool_resources(self, resources: dict | None, owner: str | None, for_thread: bool) -> dict | None:
-        """Check the ids tool_resources names (404 naming the field) and make the store a `vector_stores` helper
-        asks for (a thread's expires 7 days after its last activity). Checks come first: nothing is made on error."""
-        if not resources:
-            return resources
+    def check_references(self, body: dict, owner: str | None, where: str = "") -> None:
+        """Every file and vector store a request body names (tool_resources, attachments, also inside its
+        messages or thread) must exist and belong to the caller: 404 naming the field. Run before any change."""
+        resources = body.get("tool_resources") or {}
         code = resources.get("code_interpreter") or {}
-        self.check_files(code.get("file_ids") or [], owner, "tool_resources.code_interpreter.file_ids")
+        self.check_files(code.get("file_ids") or [], owner, f"{where}tool_resources.code_interpreter.file_ids")
         search = resources.get("file_search") or {}
         for i, vs_id in enumerate(search.get("vector_store_ids") or ()):
-            self.api.find("vector_store", vs_id, owner, param=f"tool_resources.file_search.vector_store_ids[{i}]")
-        helpers = search.get("vector_stores") or []
-        for i, helper in enumerate(helpers):
-            self.check_files(helper.get("file_ids") or [], owner, f"tool_resources.file_search.vector_stores[{i}].file_ids")
+            self.api.find("vector_store", vs_id, owner, param=f"{where}tool_resources.file_search.vector_store_ids[{i}]")
+        for i, helper in enumerate(search.get("vector_stores") or ()):
+            self.check_files(helper.get("file_ids") or [], owner,
+                             f"{where}tool_resources.file_search.vector_stores[{i}].file_ids")
+        for i, attachment in enumerate(body.get("attachments") or ()):
+            self.api.find("file", attachment["file_id"], owner, param=f"{where}attachments[{i}].file_id")
+        for key in ("messages", "additional_messages"):
+            for i, message in enumerate(body.get(key) or ()):
+                self.check_references(message, owner, f"{where}{key}[{i}].")
+        if body.get("thread"):
+            self.check_references(body["thread"], owner, f"{where}thread.")
+
+    def make_tool_resources(self, resources: dict | None, owner: str | None, for_thread: bool) -> dict | None:
+        """Create the store a `file_search.vector_stores` helper asks for (ids already checked); a thread's
+        expires 7 days after its last activity. The stored tool_resources name it by id."""
+        helpers = ((resources or {}).get("file_search") or {}).get("vector_stores")
         if not helpers:
             return resources
         made = []
@@ -377,6 +388,23 @@ class VectorStoresAPI:
             self.refresh(vs)
             made.append(vs.id)
         return {**resources, "file_search": {"vector_store_ids": made}}
+
+    def apply_attachments(self, thread: Record, message: dict, owner: str | None) -> None:
+        """A message's attachments join the thread's tools: file_search files its vector store (made on demand),
+        code_interpreter files its code_interpreter.file_ids."""
+        search_files, code_files = [], []
+        for attachment in message.get("attachments") or ():
+            kinds = {tool["type"] for tool in attachment["tools"]}
+            if "file_search" in kinds:
+                search_files.append(attachment["file_id"])
+            if "code_interpreter" in kinds:
+                code_files.append(attachment["file_id"])
+        if search_files and "attachments-no-thread-store" not in self.faults:
+            thread_store_for_attachments(self.api, thread, search_files, owner)
+        if code_files:
+            code = thread.obj.setdefault("tool_resources", {}).setdefault("code_interpreter", {})
+            code["file_ids"] = list(dict.fromkeys([*(code.get("file_ids") or ()), *code_files]))
+            self.store.touch(thread)
 
     # ---- store handlers ---------------------------------------------------------------------------------------
     def find_store(self, vs_id: str, owner: str | None) -> Record:
