@@ -6,9 +6,9 @@
     LOAD_SHAPE=ramp locust -f load/locustfile.py --host URL --headless --shape-users 50 --shape-seconds 60
 
 Classes/tags: PollingUser/polling, StreamingUser/streaming, ToolsUser/tools, ContentionUser/contention,
-CrudUser/crud; no class given = mixed (by weight). The code lives in assistants_conformance.loadtest.
+CrudUser/crud, FilesUser/files; no class given = mixed (by weight). The code lives in assistants_conformance.loadtest.
 """
 
 from assistants_conformance.loadtest.locustfile import *  # noqa: F401,F403
 from assistants_conformance.loadtest.locustfile import (  # noqa: F401 - explicit for Locust's class scan
-    ContentionUser, CrudUser, PollingUser, StreamingUser, ToolsUser)
+    ContentionUser, CrudUser, FilesUser, PollingUser, StreamingUser, ToolsUser)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from assistants_conformance.client import ConformanceClient
+from assistants_conformance.config import resolve_config
 from assistants_conformance.launcher import ReferenceServer
 
 from load_helpers import figures, free_port, raw_server, run_load
@@ -35,6 +37,8 @@ EXPECTED = {
               "/threads/{id}/runs/{id}/submit_tool_outputs"],
     "contention": ["/threads/{shared}/runs", "/threads/{shared}/runs/{id}"],
     "crud": ["/assistants/{id} (update)", "/threads/{id}/messages/{id} (delete)", "/assistants/{id} (delete)"],
+    "files": ["/files (upload)", "time_to_indexed", "file_search_run_end_to_end", "/vector_stores/{id} (poll)",
+              "/files/{id} (delete)", "/vector_stores/{id} (delete)"],
 }
 
 
@@ -115,3 +119,17 @@ def test_stalling_target_ends_on_time(tmp_path):
     assert {f["error"] for f in summary["failures"]} == {"RequestFailure('no complete answer when the run ended (stalled?))"} \
         or all("stalled" in f["error"] for f in summary["failures"])
     assert "Traceback" not in (Path(folder) / "locust.log").read_text()
+
+
+def test_files_profile_deletes_what_it_made(tmp_path):
+    """Every finished iteration deletes its file, vector store, assistant and thread; only the ones cut
+    off when the run stopped (at most one per user) may remain."""
+    with ReferenceServer(token_delay_ms=5) as srv:
+        code, summary, *_ = run_load(tmp_path, "--profile", "files", *_args(srv.base_url, "--users", "2"))
+        config = resolve_config({"target_url": srv.base_url, "profile": "reference"}, {"OPENAI_API_KEY": "k"})
+        with ConformanceClient(config) as client:
+            left = {kind: len(client.get(f"/{kind}", params={"limit": 100}).json["data"])
+                    for kind in ("files", "vector_stores", "assistants")}
+    assert code == 0, summary and summary["failures"]
+    uploads = figures(summary)["/files (upload)"]["count"]
+    assert uploads > 2 and all(n <= 2 for n in left.values()), (uploads, left)

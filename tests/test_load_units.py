@@ -9,7 +9,7 @@ import pytest
 from assistants_conformance.loadtest.cli import parse_duration
 from assistants_conformance.loadtest.metrics import Recorder, Sample, Violation, percentile, summarize
 from assistants_conformance.loadtest.plot import latency_svg
-from assistants_conformance.loadtest.profiles import ramp_users, spike_users, step_users
+from assistants_conformance.loadtest.profiles import classes_for, ramp_users, spike_users, step_users
 
 
 def test_percentiles_are_exact_nearest_rank():
@@ -72,3 +72,11 @@ def test_cli_imports_no_locust():
     import sys
     code = "import sys, assistants_conformance.loadtest.cli; sys.exit('locust' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=30).returncode == 0
+
+
+def test_mixed_leaves_out_what_the_target_lacks():
+    everything = {"files", "vector_stores", "file_search"}
+    assert "FilesUser" in classes_for("mixed", everything)[0]
+    kept, left_out = classes_for("mixed", {"files", "vector_stores"})
+    assert "FilesUser" not in kept and left_out == ["FilesUser"] and "PollingUser" in kept
+    assert classes_for("files", set()) == (["FilesUser"], [])  # asked for by name: run, with a warning

@@ -20,15 +20,17 @@ import sys
 import time
 from pathlib import Path
 
+from ..config import ConfigError, resolve_config
 from ..launcher import LaunchError, ReferenceServer
 from .checks import ALL
+from .profiles import NEEDS, OPEN_LOOP_PROFILES, PROFILES, SHAPES, classes_for
 from .report import SUMMARY
-from .profiles import OPEN_LOOP_PROFILES, PROFILES, SHAPES
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE, OPENLOOP_LOCUSTFILE = HERE / "locustfile.py", HERE / "openloop_locustfile.py"
 SHOWN = ("time_to_first_event", "time_to_first_text_delta", "event_gap", "time_to_done", "run_end_to_end",
-         "requires_action_round_trip", "polls_per_run", "usage_completion_tokens")
+         "requires_action_round_trip", "polls_per_run", "usage_completion_tokens", "time_to_indexed",
+         "file_search_run_end_to_end")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -108,7 +110,9 @@ def _run(args, seconds: float, target: str, target_profile: str | None, report_d
         classes: list[str] = []
     else:
         locustfile = LOCUSTFILE
-        classes = list(PROFILES[args.profile])
+        classes = _classes(args.profile, target, target_profile, env)
+        if classes is None:
+            return 2
     if args.shape:
         env["LOAD_SHAPE"] = args.shape
         common += ["--shape-users", str(args.users), "--shape-seconds", str(seconds)]
@@ -148,6 +152,26 @@ def _run(args, seconds: float, target: str, target_profile: str | None, report_d
                 worker.wait(timeout=10)
         log.close()
     return _verdict(report_dir, rc)
+
+
+def _classes(profile: str, target: str, target_profile: str | None, env: dict) -> list[str] | None:
+    """The user classes to run: `mixed` without those whose needs the target profile does not declare."""
+    try:
+        config = resolve_config({"target_url": target, "profile": target_profile}, env)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    capabilities = config.profile.capabilities
+    classes, left_out = classes_for(profile, capabilities)
+    for name in left_out:
+        print(f"note: mixed runs without {name}: target profile {config.profile.name!r} lacks "
+              f"{', '.join(n for n in NEEDS[name] if n not in capabilities)}")
+    for name in classes:
+        missing = [n for n in NEEDS.get(name, ()) if n not in capabilities]
+        if missing:
+            print(f"warning: target profile {config.profile.name!r} does not declare {', '.join(missing)}; "
+                  f"running {name} anyway")
+    return classes
 
 
 def _verdict(report_dir: Path, rc: int) -> int:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from assistants_conformance.loadtest import hooks  # noqa: F401 - registers the event listeners
 from assistants_conformance.loadtest.shapes import selected_shape
-from assistants_conformance.loadtest.users import ContentionUser, CrudUser, PollingUser, StreamingUser, ToolsUser  # noqa: F401
+from assistants_conformance.loadtest.users import (  # noqa: F401
+    ContentionUser, CrudUser, FilesUser, PollingUser, StreamingUser, ToolsUser)
 
 _shape = selected_shape()
 if _shape is not None:

@@ -25,6 +25,8 @@ POLLS_PER_RUN = "polls_per_run"
 PROMPT_TOKENS = "usage_prompt_tokens"
 COMPLETION_TOKENS = "usage_completion_tokens"
 LOCK_REJECTIONS = "lock_rejections"
+TIME_TO_INDEXED = "time_to_indexed"                       # vector store created -> its file indexed
+FILE_SEARCH_RUN_END_TO_END = "file_search_run_end_to_end"  # thread created -> file_search run streamed to done
 
 METRIC, COUNT, CHECK = "METRIC", "COUNT", "CHECK"
 

@@ -5,9 +5,20 @@ from __future__ import annotations
 
 PROFILES: dict[str, list[str]] = {
     "polling": ["PollingUser"], "streaming": ["StreamingUser"], "tools": ["ToolsUser"],
-    "contention": ["ContentionUser"], "crud": ["CrudUser"],
-    "mixed": ["PollingUser", "StreamingUser", "ToolsUser", "ContentionUser", "CrudUser"],
+    "contention": ["ContentionUser"], "crud": ["CrudUser"], "files": ["FilesUser"],
+    "mixed": ["PollingUser", "StreamingUser", "ToolsUser", "ContentionUser", "CrudUser", "FilesUser"],
 }
+# What a user class needs of the target (profile capabilities); `mixed` leaves out what the target lacks.
+NEEDS: dict[str, tuple[str, ...]] = {"FilesUser": ("files", "vector_stores", "file_search")}
+
+
+def classes_for(profile: str, capabilities) -> tuple[list[str], list[str]]:
+    """The profile's user classes the target can serve, and (for mixed) the ones left out."""
+    classes = PROFILES[profile]
+    if profile != "mixed":
+        return list(classes), []
+    kept = [c for c in classes if all(need in capabilities for need in NEEDS.get(c, ()))]
+    return kept, [c for c in classes if c not in kept]
 OPEN_LOOP_PROFILES = ("polling", "streaming", "tools")
 
 

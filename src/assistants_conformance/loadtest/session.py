@@ -19,6 +19,7 @@ from gevent import GreenletExit
 
 from .. import redact
 from ..client import ConformanceClient, Response, TargetError
+from ..dialects import UnsupportedOperation
 from ..protocol import stream_rules
 from ..protocol.grammar import load_grammar
 from ..sse import SSEEvent, StreamResult, StreamVerdict
@@ -74,15 +75,22 @@ class LoadSession:
     # -- plain requests ----------------------------------------------------------------------------------
     def call(self, method: str, path: str, name: str, *, json: Any = None, params: dict | None = None,
              expect: tuple[int, ...] = (200,), tolerate: tuple[int, ...] = (), intended: float | None = None,
-             timeout: float | None = None) -> Response | FastResponse:
+             timeout: float | None = None, files: Any = None, data: dict | None = None) -> Response | FastResponse:
         """One request; a status outside expect + tolerate, or a body that is not a JSON object, is a
-        failure. `intended` (monotonic) is the open-loop start time the latency is measured from."""
+        failure. `intended` (monotonic) is the open-loop start time the latency is measured from.
+        A multipart upload (`files`, `data`) goes through the ConformanceClient (httpx builds it)."""
         started_wall, started = time.time(), time.monotonic()
         begin = intended if intended is not None else started
         try:
-            response = (self.transport or self.client).request(method, path, json=json, params=params, timeout=timeout)
+            if files is not None or self.transport is None:
+                response = self.client.request(method, path, json=json, params=params, timeout=timeout,
+                                               files=files, data=data)
+            else:
+                response = self.transport.request(method, path, json=json, params=params, timeout=timeout)
         except TargetError as exc:
             self._fail(method, name, begin, started_wall, exc.reason)
+        except UnsupportedOperation as exc:
+            self._fail(method, name, begin, started_wall, str(exc))
         except GreenletExit:
             self._unfinished(method, name, begin, started_wall, time.monotonic() - started)
         elapsed_ms = (time.monotonic() - begin) * 1000
@@ -160,6 +168,8 @@ class LoadSession:
             result = self.client.stream("POST", path, json={**body, "stream": True}, on_event=on_event)
         except TargetError as exc:
             self._fail("POST", name, begin, started_wall, exc.reason)
+        except UnsupportedOperation as exc:
+            self._fail("POST", name, begin, started_wall, str(exc))
         except GreenletExit:
             quiet = time.monotonic() - (begin + state["last"] if state["last"] is not None else started)
             self._unfinished("POST", name, begin, started_wall, quiet,

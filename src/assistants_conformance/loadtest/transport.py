@@ -6,7 +6,7 @@ generator's CPU caps the load it can make. Streams stay on ConformanceClient: it
 per-read deadlines and the verdicts.
 
 What is kept from ConformanceClient.request:
-* the dialect's URL and headers (credentials, beta opt-in);
+* the dialect's URL, query and headers (credentials, beta opt-in); its missing operations are refused;
 * the whole exchange is bounded by `timeout` (one gevent.Timeout deadline, not a per-read timeout),
   connecting alone by the profile's connect_timeout;
 * a transport failure raises client.TargetError with the same plain reasons ("connection refused (is
@@ -30,7 +30,7 @@ from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError
 from .. import __version__, redact
 from ..client import EVIDENCE_LIMIT, MAX_BODY, Exchange, TargetError, _evidence, _parse_json
 from ..config import TargetConfig
-from ..dialects import get_dialect
+from ..dialects import UnsupportedOperation, dialect_for
 
 
 class _ConnectTimeout(OSError):
@@ -81,7 +81,7 @@ class FastTransport:
 
     def __init__(self, config: TargetConfig, api_key: str | None = None, *, concurrency: int = 4):
         self.config, self.profile = config, config.profile
-        self.dialect = get_dialect(config.dialect)
+        self.dialect = dialect_for(config)
         key = config.api_key if api_key is None else api_key
         redact.register_secret(key)
         self.headers = {"User-Agent": f"assistants-conformance/{__version__}", **self.dialect.headers(key)}
@@ -95,6 +95,10 @@ class FastTransport:
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
                 timeout: float | None = None) -> FastResponse:
+        """One exchange bounded by `timeout` s in all; UnsupportedOperation for what the dialect lacks."""
+        reason = self.dialect.unsupported(method, path)
+        if reason is not None:
+            raise UnsupportedOperation(self.dialect.name, method, path, reason)
         timeout = timeout if timeout is not None else self.profile.request_timeout
         url = self.dialect.url(self.config.base_url, path)
         if params:

@@ -6,6 +6,7 @@ or by tag (`--tags streaming`); all of them together, by weight, are the `mixed`
   tools       requires_action -> submit_tool_outputs, streamed and polled
   contention  many users on a few shared threads: lock rejections expected, two active runs never (LOAD-002)
   crud        assistants, threads and messages: create, read, update, delete
+  files       upload a file, index it in a vector store, a file_search run on it, delete it all
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from ..client import ConformanceClient
 from ..flows import LOOKUP_FUNCTION, named_tool_choice
 from ..protocol.transitions import LOCKING, TERMINAL, check_observed
 from . import checks
-from .metrics import (COUNT, LOCK_REJECTIONS, METRIC, POLLS_PER_RUN, REQUIRES_ACTION_ROUND_TRIP,
-                      RUN_END_TO_END, RequestFailure, fire)
+from .metrics import (COUNT, FILE_SEARCH_RUN_END_TO_END, LOCK_REJECTIONS, METRIC, POLLS_PER_RUN,
+                      REQUIRES_ACTION_ROUND_TRIP, RUN_END_TO_END, TIME_TO_INDEXED, RequestFailure, fire)
 from .profiles import PROFILES as PROFILE_NAMES
 from .runtime import RUNTIME
 from .session import LoadSession, RequestFailed
@@ -34,6 +35,9 @@ from .transport import FastTransport
 log = logging.getLogger("assistants_conformance.load")
 PROMPT = "count to 12"          # the reference model answers "1, 2, ..., 12." (12 text deltas)
 TOOL_PROMPT = "Look up the conformance value for key load."
+FILE_TEXT = ("Load test notes.\nThe conformance value of the load key is 42.\n"
+             "Penguins live in the southern hemisphere, mostly around Antarctica.\n")
+FILE_QUESTION = "Where do penguins live?"
 _harness_errors_logged: set[str] = set()
 
 
@@ -329,6 +333,87 @@ class CrudUser(HarnessUser):
         call("DELETE", f"/threads/{thread}/messages/{msg}", "/threads/{id}/messages/{id} (delete)")
         call("DELETE", f"/threads/{thread}", "/threads/{id} (delete)")
         call("DELETE", f"/assistants/{asst}", "/assistants/{id} (delete)")
+
+
+class FilesUser(HarnessUser):
+    """Upload a small text file (purpose assistants), index it in a new vector store (polled until the
+    file is indexed, within run_poll_timeout), ask an assistant with file_search about it (tool_choice
+    file_search, streamed to done: grammar and consistency checked), then delete what was made.
+
+    Figures: the upload request (POST /files (upload)), time_to_indexed (vector store create -> file
+    counted completed), file_search_run_end_to_end (thread create -> stream done). Needs a target with
+    files, vector_stores and file_search; the `load` command leaves it out of `mixed` otherwise."""
+
+    weight = 1
+
+    @tag("files")
+    @task
+    @guarded
+    def upload_index_search(self) -> None:
+        made: list[tuple[str, str]] = []   # (path, stats name) to delete, newest last
+        try:
+            self._upload_index_search(made)
+        except gevent.GreenletExit:
+            made.clear()  # the run is stopping: no new requests (leftovers are the target's to expire)
+            raise
+        finally:
+            for path, name in reversed(made):
+                try:
+                    self.api.call("DELETE", path, name)
+                except RequestFailed:
+                    pass  # reported; the other deletes still run
+
+    def _upload_index_search(self, made: list[tuple[str, str]]) -> None:
+        call = self.api.call
+        upload = call("POST", "/files", "/files (upload)", data={"purpose": "assistants"},
+                      files={"file": ("load-notes.txt", FILE_TEXT.encode(), "text/plain")}).json
+        made.append((f"/files/{upload['id']}", "/files/{id} (delete)"))
+        indexing = time.monotonic()
+        store = call("POST", "/vector_stores", "/vector_stores",
+                     json={"name": "load", "file_ids": [upload["id"]]}).json
+        made.append((f"/vector_stores/{store['id']}", "/vector_stores/{id} (delete)"))
+        self._await_indexed(store, indexing)
+        fire(self.environment, RUNTIME.recorder, METRIC, TIME_TO_INDEXED, (time.monotonic() - indexing) * 1000)
+        assistant = call("POST", "/assistants", "/assistants (file_search)", json={
+            "model": self.model, "name": "load-files", "tools": [{"type": "file_search"}],
+            "tool_resources": {"file_search": {"vector_store_ids": [store["id"]]}}}).json
+        made.append((f"/assistants/{assistant['id']}", "/assistants/{id} (delete)"))
+        begin = time.monotonic()
+        thread = call("POST", "/threads", "/threads", json={
+            "messages": [{"role": "user", "content": FILE_QUESTION}]}).json
+        made.append((f"/threads/{thread['id']}", "/threads/{id} (delete)"))
+        outcome = self.api.stream(f"/threads/{thread['id']}/runs", "/threads/{id}/runs (stream, file_search)",
+                                  {"assistant_id": assistant["id"], "tool_choice": {"type": "file_search"}},
+                                  "create_run")
+        if outcome.status != "completed":
+            reason = f"file_search run ended {outcome.status!r}" + _last_error(outcome.run)
+            fire(self.environment, RUNTIME.recorder, "FLOW", "files: run completed", 0,
+                 exception=RequestFailure(reason))
+            raise RequestFailed(reason)
+        fire(self.environment, RUNTIME.recorder, METRIC, FILE_SEARCH_RUN_END_TO_END, (time.monotonic() - begin) * 1000)
+
+    def _await_indexed(self, store: dict, since: float) -> None:
+        """GET the store with backoff (25 ms, x1.5, at most 500 ms) until no file is in progress."""
+        delay, deadline = 0.025, since + self.config.profile.run_poll_timeout
+        while (store.get("file_counts") or {}).get("in_progress", 1) > 0 or store.get("status") == "in_progress":
+            if time.monotonic() > deadline:
+                raise self._flow_failure(f"vector store not indexed within {self.config.profile.run_poll_timeout:g} s;"
+                                         f" file_counts {store.get('file_counts')}")
+            gevent.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+            store = self.api.call("GET", f"/vector_stores/{store['id']}", "/vector_stores/{id} (poll)").json
+        counts = store.get("file_counts") or {}
+        if counts.get("completed") != 1:
+            raise self._flow_failure(f"file not indexed: vector store {store.get('status')!r}, file_counts {counts}")
+
+    def _flow_failure(self, reason: str) -> RequestFailed:
+        fire(self.environment, RUNTIME.recorder, "FLOW", "files: indexed", 0, exception=RequestFailure(reason))
+        return RequestFailed(reason)
+
+
+def _last_error(run: dict | None) -> str:
+    error = (run or {}).get("last_error")
+    return f" ({error.get('code')}: {error.get('message')})" if isinstance(error, dict) else ""
 
 
 PROFILES: dict[str, list[type[HarnessUser]]] = {
