@@ -43,7 +43,7 @@ class SetupFailure(ConformanceFailure):
 
 @dataclass
 class Created:
-    kind: str  # "assistant" | "thread"
+    kind: str  # "assistant" | "thread" | "file" | "vector_store"
     id: str
     path: str
 
@@ -145,6 +145,36 @@ class Factory:
         body["thread"] = {**body["thread"], "metadata": self.tag(body["thread"].get("metadata"))}
         return self._ok(self.post_thread_and_run(body), "create a thread and run")
 
+    # --- files and vector stores -----------------------------------------------------------------------
+    def file_name(self, name: str) -> str:
+        """Files carry no metadata: their name says which session made them."""
+        return f"conformance-{self.session_id}-{name}"
+
+    def post_file(self, name: str, data: bytes, purpose: str = "assistants", content_type: str = "text/plain"):
+        """Multipart upload of `data` as a tagged file name; a 200 is tracked for deletion."""
+        response = self.client.post("/files", files={"file": (self.file_name(name), data, content_type)},
+                                    data={"purpose": purpose})
+        self._track("file", "/files", response)
+        return response
+
+    def file(self, name: str, data: bytes, purpose: str = "assistants", content_type: str = "text/plain") -> dict:
+        return self._ok(self.post_file(name, data, purpose, content_type), f"upload the file {name}")
+
+    def adopt(self, kind: str, object_id: str, path: str) -> None:
+        """Delete at teardown an object the target made for this factory's own requests (a file written by
+        our run's code_interpreter, the vector store our attachments gave our thread). `path`: "/files"."""
+        if isinstance(object_id, str) and object_id and not any(c.id == object_id for c in self.created):
+            self.created.append(Created(kind, object_id, f"{path}/{object_id}"))
+
+    def post_vector_store(self, body: dict):
+        response = self.client.post("/vector_stores", json=body)
+        self._track("vector_store", "/vector_stores", response)
+        return response
+
+    def vector_store(self, **fields) -> dict:
+        body = {**fields, "metadata": self.tag(fields.get("metadata"))}
+        return self._ok(self.post_vector_store(body), "create a vector store")
+
     def _ok(self, response, what: str) -> dict:
         if response.status_code != 200 or not isinstance(response.json, dict):
             raise SetupFailure(
@@ -201,26 +231,51 @@ def poll_run(
 ) -> Poll:
     """GET the run until its status is in `until`, with backoff, for at most `timeout` seconds.
     Fails the check with the statuses seen when the bound is reached."""
+    def read(run: dict) -> None:
+        if factory is not None:
+            factory.note_run(run)
+        if on_read is not None:
+            on_read(run)
+
+    return poll_object(client, f"/threads/{thread_id}/runs/{run_id}", f"run {run_id}", until=until,
+                       timeout=timeout, interval=interval, max_interval=max_interval, on_read=read)
+
+
+# Vector store (and vector store file / batch) statuses that end indexing.
+INDEXING_DONE = frozenset({"completed", "failed", "cancelled", "expired"})
+
+
+def poll_vector_store(client, vector_store_id: str, *, timeout: float, until: Iterable[str] = INDEXING_DONE,
+                      path_suffix: str = "", on_read: Callable[[dict], None] | None = None) -> Poll:
+    """GET /vector_stores/{id}{path_suffix} (e.g. "/files/{file_id}", "/file_batches/{batch_id}") until its
+    status is in `until` (default: indexing ended), within `timeout` seconds (the profile's run_poll_timeout)."""
+    path = f"/vector_stores/{vector_store_id}{path_suffix}"
+    return poll_object(client, path, path.lstrip("/"), until=until, timeout=timeout, on_read=on_read)
+
+
+def poll_object(client, path: str, what: str, *, until: Iterable[str], timeout: float, interval: float = 0.05,
+                max_interval: float = 0.5, on_read: Callable[[dict], None] | None = None) -> Poll:
+    """GET `path` until the object's status is in `until`, with backoff, for at most `timeout` seconds.
+    Fails the check (naming `what`) on an answer that is not 200 with an object, or with the statuses
+    seen when the bound is reached."""
     wanted = set(until)
     statuses: list[str] = []
     started = time.monotonic()
     delay = interval
     while True:
-        response = client.get(f"/threads/{thread_id}/runs/{run_id}")
-        run = response.json
-        if response.status_code != 200 or not isinstance(run, dict):
-            violation(f"reading run {run_id} answered {response.status_code}", [response.exchange])
-        statuses.append(run.get("status"))
-        if factory is not None:
-            factory.note_run(run)
+        response = client.get(path)
+        obj = response.json
+        if response.status_code != 200 or not isinstance(obj, dict):
+            violation(f"reading {what} answered {response.status_code}", [response.exchange])
+        statuses.append(obj.get("status"))
         if on_read is not None:
-            on_read(run)
+            on_read(obj)
         elapsed = time.monotonic() - started
-        if run.get("status") in wanted:
-            return Poll(run, statuses, len(statuses), elapsed)
+        if obj.get("status") in wanted:
+            return Poll(obj, statuses, len(statuses), elapsed)
         if elapsed >= timeout:
             violation(
-                f"run {run_id} did not reach {sorted(wanted)} within {timeout:g} s; statuses seen: {_squash(statuses)}",
+                f"{what} did not reach {sorted(wanted)} within {timeout:g} s; statuses seen: {_squash(statuses)}",
                 [response.exchange],
             )
         time.sleep(min(delay, max(0.0, timeout - elapsed)))
