@@ -285,9 +285,11 @@ OUTPUT_NAMES = {"csv": "result.csv", "json": "result.json", "txt": "result.txt",
 
 _SHOW = '''\
 def show(value):
-    """Exact fractions also as a decimal."""
+    """Exact fractions also as a decimal; integers too long to print (4,300 digits) by their size."""
     if isinstance(value, F) and value.denominator != 1:
         return f"{value} (about {float(value):.6g})"
+    if isinstance(value, F) and value.numerator.bit_length() > 14000:
+        return f"an integer of about {int(value.numerator.bit_length() * 0.30103) + 1} digits"
     return str(value)
 '''
 
