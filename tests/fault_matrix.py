@@ -19,7 +19,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ROOT / "suites"
 CATALOG_DIR = Path(__file__).resolve().parent / "faults"
-CHECK_MARK = re.compile(r"""mark\.check\(\s*["']([A-Z]+-\d{3})["']""")
+CHECK_MARK = re.compile(r"""mark\.check\(\s*["']([A-Z][A-Z0-9]*-\d{3})["']""")
+# Areas whose checks are about one dialect's own rules: their proofs run under that dialect.
+AREA_DIALECTS = {"AZURE": "azure", "V1": "v1"}
 RUN_TIMEOUT = 600  # seconds: a whole suite run against the reference server, with room to spare
 
 
@@ -33,6 +35,19 @@ def catalog() -> dict[str, list[str]]:
                 raise ValueError(f"{path.name}: {check_id} is also listed in another catalog file")
             merged[check_id] = list(faults or [])
     return merged
+
+
+def dialect_of(check_id: str) -> str:
+    """The dialect a check's proof runs under (openai unless its area belongs to another dialect)."""
+    return AREA_DIALECTS.get(check_id.rsplit("-", 1)[0], "openai")
+
+
+def by_dialect(check_ids) -> dict[str, list[str]]:
+    """Check ids grouped by the dialect their proofs run under."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for check_id in check_ids:
+        groups[dialect_of(check_id)].append(check_id)
+    return dict(sorted(groups.items()))
 
 
 def checks_by_fault() -> dict[str, list[str]]:

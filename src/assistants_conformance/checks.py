@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, NoReturn
 
 LEVELS = ("MUST", "SHOULD", "MAY")
-CHECK_ID = re.compile(r"^[A-Z]+-\d{3}$")
+CHECK_ID = re.compile(r"^[A-Z][A-Z0-9]*-\d{3}$")  # AREA-NNN; digits after the first letter (V1-001)
 
 
 @dataclass(frozen=True)
