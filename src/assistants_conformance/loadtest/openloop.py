@@ -65,7 +65,7 @@ class OpenLoopUser(HarnessUser):
         except (RequestFailed, Exception):  # noqa: BLE001 - already reported by the guarded flow
             pass
 
-    def plain_connections(self) -> int:
+    def connections(self) -> int:
         # Arrivals overlap on this one session: up to max-in-flight requests at once.
         return max(1, int(getattr(self.environment.parsed_options, "max_in_flight", 200)))
 

@@ -11,6 +11,7 @@ or by tag (`--tags streaming`); all of them together, by weight, are the `mixed`
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import time
@@ -80,8 +81,12 @@ class HarnessUser(User):
     def on_start(self) -> None:
         options = getattr(self.environment, "parsed_options", None)
         self.config = RUNTIME.config(self.host or self.environment.host, getattr(options, "conformance_profile", None))
-        transport = FastTransport(self.config, concurrency=self.plain_connections())
-        self.api = LoadSession(self.environment, lambda: ConformanceClient(self.config), RUNTIME.recorder,
+        connections = self.connections()
+        transport = FastTransport(self.config, concurrency=connections)
+        # ConformanceClient's pool holds 2 x max_concurrency connections.
+        streams = dataclasses.replace(self.config, profile=dataclasses.replace(
+            self.config.profile, max_concurrency=max(1, connections // 2)))
+        self.api = LoadSession(self.environment, lambda: ConformanceClient(streams), RUNTIME.recorder,
                                check_streams=self.check_streams, transport=transport)
         self._assistant: str | None = None
 
@@ -90,9 +95,9 @@ class HarnessUser(User):
         if api is not None:
             api.close()
 
-    def plain_connections(self) -> int:
-        """Keep-alive connections for plain requests (opened as needed): a user does one thing at a time."""
-        return self.config.profile.max_concurrency
+    def connections(self) -> int:
+        """Keep-alive connections for plain requests, and for streams (opened as needed)."""
+        return 2 * self.config.profile.max_concurrency
 
     @property
     def model(self) -> str:
