@@ -78,6 +78,9 @@ class Profile:
     run_poll_timeout: float = 60.0  # bound on polling a run until it reaches a status
     run_poll_interval: float = 0.25  # first delay between polls (flows back off from here)
     max_concurrency: int = 8  # parallel requests the concurrency checks and load may use
+    # The target's upload size limit in bytes, if declared: the size-limit check uploads one byte past it
+    # (None: not declared, the check is unsupported; OpenAI's 512 MB is too much to upload for a check).
+    max_file_bytes: int | None = None
 
     def stream_bounds(self) -> StreamBounds:
         return StreamBounds(
@@ -191,7 +194,7 @@ def _check_field(where: str, key: str, value: object) -> object:
         if not isinstance(value, str) or (key != "description" and not value.strip()):
             raise ProfileError(f"{where}: field {key!r} must be a non-empty string, got {value!r}")
         return value
-    if kind == "int":
+    if kind in ("int", "int | None"):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ProfileError(f"{where}: field {key!r} must be a whole number >= 1, got {value!r}")
         return value
