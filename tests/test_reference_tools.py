@@ -352,6 +352,35 @@ def test_cancel_during_the_program_kills_it(http):
     assert _sandbox_processes() == []
 
 
+def test_expiry_during_the_program_kills_it(tmp_path):
+    with running_server(tmp_path, "--run-expiry-seconds", "1") as server, \
+            httpx.Client(base_url=server.base_url, timeout=httpx.Timeout(15.0)) as client:
+        asst = make_assistant(client, [{"type": "code_interpreter"}])
+        run = client.post("/threads/runs", json={"assistant_id": asst, "thread": {
+            "messages": [{"role": "user", "content": "What is 9^9^9?"}]}}).json()
+        run = poll_run(client, run["thread_id"], run["id"], LIVE, bound=5)
+        assert run["status"] == "expired"
+        [step] = client.get(f"/threads/{run['thread_id']}/runs/{run['id']}/steps").json()["data"]
+        assert step["status"] == "expired"
+    deadline = time.monotonic() + 2
+    while _sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _sandbox_processes() == []
+
+
+def test_file_search_options_bound_the_results(http, contract, policy_store):
+    vs_id, _ = policy_store
+    tool = {"type": "file_search", "file_search": {"max_num_results": 1, "ranking_options": {
+        "ranker": "auto", "score_threshold": 0.99}}}
+    asst = make_assistant(http, [tool], {"file_search": {"vector_store_ids": [vs_id]}})
+    run = run_polled(http, asst, "How many vacation days do employees get?")
+    [call] = checked_steps(http, contract, run)[0]["step_details"]["tool_calls"]
+    assert call["file_search"] == {"ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.99},
+                                   "results": []}
+    text = checked_answer(http, contract, run)["content"][0]["text"]
+    assert text == {"value": "I could not find anything about that in the files.", "annotations": []}
+
+
 # ---- the model's private rules for its tools -----------------------------------------------------------------------
 
 from types import SimpleNamespace  # noqa: E402
