@@ -45,6 +45,7 @@ def _bound(factory, resources_for, count_inside: int, count_past: int, what: str
 @pytest.mark.check("TOOL-001")
 @pytest.mark.level("MUST")
 @pytest.mark.capability("code_interpreter")
+@pytest.mark.dialect("openai", "azure")  # v1 has no tool_resources (assistant file_ids instead)
 def test_code_interpreter_file_limit(factory, profile):
     """tool_resources.code_interpreter.file_ids of up to 20 files is accepted on assistants and threads, and 21 is rejected with 400 naming tool_resources.
 
