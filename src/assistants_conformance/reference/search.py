@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Protocol, Sequence, TypeVar
 
 K1 = 1.2
@@ -44,13 +45,20 @@ def terms(text: str) -> list[str]:
     return out
 
 
-def bm25_scores(documents: Sequence[list[str]], query: list[str]) -> list[float]:
-    """BM25 score of each tokenized document for the query terms (0.0 when no term matches)."""
+@lru_cache(maxsize=1024)   # about 50 KB per 800-word chunk
+def _term_counts(text: str) -> tuple[Counter, int]:
+    """A chunk's term counts and length; chunks are searched again and again, their texts never change."""
+    found = terms(text)
+    return Counter(found), len(found)
+
+
+def bm25_scores(documents: Sequence[tuple[Counter, int]], query: list[str]) -> list[float]:
+    """BM25 score of each document (its term counts and length) for the query terms (0.0 when none matches)."""
     n_docs = len(documents)
     if n_docs == 0:
         return []
-    average = sum(len(d) for d in documents) / n_docs or 1.0
-    counts = [Counter(d) for d in documents]
+    average = sum(length for _, length in documents) / n_docs or 1.0
+    counts = [c for c, _ in documents]
     scores = [0.0] * n_docs
     for term in set(query):
         having = sum(1 for c in counts if term in c)
@@ -61,7 +69,7 @@ def bm25_scores(documents: Sequence[list[str]], query: list[str]) -> list[float]
         for i, c in enumerate(counts):
             tf = c.get(term, 0)
             if tf:
-                norm = K1 * (1.0 - B + B * len(documents[i]) / average)
+                norm = K1 * (1.0 - B + B * documents[i][1] / average)
                 scores[i] += weight * idf * tf * (K1 + 1.0) / (tf + norm)
     return scores
 
@@ -74,6 +82,6 @@ def normalise(score: float) -> float:
 def rank(chunks: Sequence[C], query: str, k: int = 20, score_threshold: float = 0.0) -> list[tuple[C, float]]:
     """The best ``k`` chunks for ``query`` with their scores in 0..1, best first; chunks that share no term
     with the query, or score below ``score_threshold``, are left out. Ties keep the chunks' order."""
-    scores = bm25_scores([terms(c.text) for c in chunks], terms(query))
+    scores = bm25_scores([_term_counts(c.text) for c in chunks], terms(query))
     ranked = sorted(((normalise(s), i) for i, s in enumerate(scores) if s > 0), key=lambda p: (-p[0], p[1]))
     return [(chunks[i], score) for score, i in ranked if score >= score_threshold][:max(0, k)]
