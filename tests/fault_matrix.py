@@ -88,6 +88,6 @@ def run_suites(*args: str, timeout: float = RUN_TIMEOUT) -> tuple[dict[str, str]
         check_id = record["id"]
         if rank[record["status"]] >= rank.get(status.get(check_id, "pass"), 0):
             status[check_id] = record["status"]
-            if record["status"] in ("fail", "error"):
+            if record["status"] in ("fail", "error", "unsupported"):  # unsupported: the reason
                 messages.setdefault(check_id, record["message"])
     return status, messages, output
