@@ -234,7 +234,7 @@ def test_vector_store_crud_and_validation(http):
     assert changed["name"] == "b" and changed["metadata"] == {"x": "1"}
     listed = ok(http.get("/vector_stores", params={"limit": 100}), "GET", "/vector_stores")
     assert vs["id"] in [v["id"] for v in listed["data"]]
-    error(http.post("/vector_stores", json={"file_ids": ["file-nope"]}), 404, "file_ids[0]")
+    error(http.post("/vector_stores", json={"file_ids": ["file-nope"]}), 400, "file_ids[0]")
     error(http.post("/vector_stores", json={"metadata": {str(i): "v" for i in range(17)}}), 400, "metadata")
     error(http.post("/vector_stores", json={"expires_after": {"anchor": "created_at", "days": 1}}), 400)
     error(http.post("/vector_stores", json={"expires_after": {"anchor": "last_active_at", "days": 366}}), 400,
@@ -260,7 +260,7 @@ def test_vector_store_file_attach_attributes_detach(http):
     error(http.post(path, json={"attributes": {"s": "x" * 513}}), 400, "attributes.s")
     error(http.post(path, json={"attributes": {"k" * 65: 1}}), 400, "attributes")
     error(http.post(path, json={"attributes": {"a": [1]}}), 400, "attributes.a")
-    error(http.post(f"/vector_stores/{vs['id']}/files", json={"file_id": "file-nope"}), 404, "file_id")
+    error(http.post(f"/vector_stores/{vs['id']}/files", json={"file_id": "file-nope"}), 400, "file_id")
     assert wait_store(http, vs["id"])["file_counts"]["completed"] == 1
     gone = ok(http.delete(path), "DELETE", "/vector_stores/{vector_store_id}/files/{file_id}")
     assert gone == {"id": made["id"], "object": "vector_store.file.deleted", "deleted": True}
@@ -303,7 +303,7 @@ def test_batch_with_files_and_validation(http):
     assert batch["file_counts"]["total"] == 1
     error(http.post(f"/vector_stores/{vs['id']}/file_batches", json={}), 400)
     error(http.post(f"/vector_stores/{vs['id']}/file_batches", json={"file_ids": []}), 400, "file_ids")
-    error(http.post(f"/vector_stores/{vs['id']}/file_batches", json={"file_ids": [made["id"], "file-x"]}), 404,
+    error(http.post(f"/vector_stores/{vs['id']}/file_batches", json={"file_ids": [made["id"], "file-x"]}), 400,
           "file_ids[1]")
     error(http.get(f"/vector_stores/{vs['id']}/file_batches/vsfb_nope"), 404)
 
@@ -353,9 +353,9 @@ def test_files_and_stores_belong_to_their_key(server, http):
         error(other.get(f"/vector_stores/{vs['id']}/files/{made['id']}"), 404)
         assert made["id"] not in [f["id"] for f in other.get("/files").json()["data"]]
         assert vs["id"] not in [v["id"] for v in other.get("/vector_stores").json()["data"]]
-        error(other.post("/vector_stores", json={"file_ids": [made["id"]]}), 404, "file_ids[0]")
+        error(other.post("/vector_stores", json={"file_ids": [made["id"]]}), 400, "file_ids[0]")
         error(other.post("/assistants", json={"model": "m", "tool_resources": {
-            "file_search": {"vector_store_ids": [vs["id"]]}}}), 404, "tool_resources.file_search.vector_store_ids[0]")
+            "file_search": {"vector_store_ids": [vs["id"]]}}}), 400, "tool_resources.file_search.vector_store_ids[0]")
 
 
 # ---- tool_resources and attachments -------------------------------------------------------------------------
@@ -380,14 +380,14 @@ def test_tool_resources_limits_at_and_past_the_boundary(http):
 
 def test_tool_resources_name_existing_objects(http):
     error(http.post("/assistants", json={"model": "m", "tool_resources": {"code_interpreter": {"file_ids": ["file-x"]}}}),
-          404, "tool_resources.code_interpreter.file_ids[0]")
+          400, "tool_resources.code_interpreter.file_ids[0]")
     error(http.post("/threads", json={"tool_resources": {"file_search": {"vector_store_ids": ["vs_x"]}}}),
-          404, "tool_resources.file_search.vector_store_ids[0]")
+          400, "tool_resources.file_search.vector_store_ids[0]")
     error(http.post("/threads", json={"messages": [{"role": "user", "content": "hi", "attachments": [
-        {"file_id": "file-x", "tools": [{"type": "file_search"}]}]}]}), 404, "messages[0].attachments[0].file_id")
+        {"file_id": "file-x", "tools": [{"type": "file_search"}]}]}]}), 400, "messages[0].attachments[0].file_id")
     before = len(http.get("/vector_stores", params={"limit": 100}).json()["data"])
     error(http.post("/threads", json={"tool_resources": {"file_search": {"vector_stores": [{"file_ids": ["file-x"]}]}}}),
-          404, "tool_resources.file_search.vector_stores[0].file_ids[0]")
+          400, "tool_resources.file_search.vector_stores[0].file_ids[0]")
     assert len(http.get("/vector_stores", params={"limit": 100}).json()["data"]) == before   # nothing made
 
 
@@ -428,7 +428,7 @@ def test_attachments_fill_the_threads_store_and_code_interpreter(http):
     listed = {f["id"] for f in http.get(f"/vector_stores/{vs_id}/files").json()["data"]}
     assert listed == {doc["id"], both["id"]}
     error(http.post(f"/threads/{thread['id']}/messages", json={"role": "user", "content": "x", "attachments": [
-        {"file_id": "file-missing", "tools": [{"type": "file_search"}]}]}), 404, "attachments[0].file_id")
+        {"file_id": "file-missing", "tools": [{"type": "file_search"}]}]}), 400, "attachments[0].file_id")
 
 
 def test_attachments_on_an_existing_thread_store(http):

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, Chunk, chunk_text, decode_text
-from .errors import bad_request, not_found
+from .errors import APIError, bad_request, not_found
 from .files import owned, respond
 from .pagination import page
 from .store import Record, Store
@@ -265,10 +265,20 @@ class VectorStoresAPI:
         _set_expiry(rec)
         return rec
 
+    def find_reference(self, kind: str, object_id: str, owner: str | None, param: str) -> Record:
+        """An id named in a request body (not in the path): unknown or another key's -> 400 naming the field.
+        404 is kept for the resource the URL names; a 404 here would read as "the thread just made is gone"."""
+        try:
+            return self.api.find(kind, object_id, owner, param=param)
+        except APIError as exc:
+            if exc.status != 404:
+                raise
+            raise bad_request(str(exc), param=param) from None
+
     def check_files(self, file_ids: list[str], owner: str | None, param: str) -> None:
-        """Every named file must exist and belong to the caller (404 naming the field otherwise)."""
+        """Every named file must exist and belong to the caller (400 naming the field otherwise)."""
         for i, file_id in enumerate(file_ids):
-            self.api.find("file", file_id, owner, param=f"{param}[{i}]")
+            self.find_reference("file", file_id, owner, f"{param}[{i}]")
 
     def attach(self, vs: Record, file_id: str, owner: str | None, strategy: dict | None = None,
                attrs: dict | None = None, batch_id: str | None = None) -> Record:
@@ -355,18 +365,18 @@ class VectorStoresAPI:
 
     def check_references(self, body: dict, owner: str | None, where: str = "") -> None:
         """Every file and vector store a request body names (tool_resources, attachments, also inside its
-        messages or thread) must exist and belong to the caller: 404 naming the field. Run before any change."""
+        messages or thread) must exist and belong to the caller: 400 naming the field. Run before any change."""
         resources = body.get("tool_resources") or {}
         code = resources.get("code_interpreter") or {}
         self.check_files(code.get("file_ids") or [], owner, f"{where}tool_resources.code_interpreter.file_ids")
         search = resources.get("file_search") or {}
         for i, vs_id in enumerate(search.get("vector_store_ids") or ()):
-            self.api.find("vector_store", vs_id, owner, param=f"{where}tool_resources.file_search.vector_store_ids[{i}]")
+            self.find_reference("vector_store", vs_id, owner, f"{where}tool_resources.file_search.vector_store_ids[{i}]")
         for i, helper in enumerate(search.get("vector_stores") or ()):
             self.check_files(helper.get("file_ids") or [], owner,
                              f"{where}tool_resources.file_search.vector_stores[{i}].file_ids")
         for i, attachment in enumerate(body.get("attachments") or ()):
-            self.api.find("file", attachment["file_id"], owner, param=f"{where}attachments[{i}].file_id")
+            self.find_reference("file", attachment["file_id"], owner, f"{where}attachments[{i}].file_id")
         for key in ("messages", "additional_messages"):
             for i, message in enumerate(body.get(key) or ()):
                 self.check_references(message, owner, f"{where}{key}[{i}].")
@@ -494,7 +504,7 @@ class VectorStoresAPI:
     async def create_file(self, request: Request, owner: str | None, vector_store_id: str) -> Response:
         vs = self.writable_store(vector_store_id, owner)
         body = await self.api.body(request, self.file_body)
-        self.api.find("file", body["file_id"], owner, param="file_id")
+        self.find_reference("file", body["file_id"], owner, "file_id")
         rec = self.attach(vs, body["file_id"], owner, body.get("chunking_strategy"), body.get("attributes"))
         self.refresh(vs)
         self.store.commit()
@@ -552,7 +562,7 @@ class VectorStoresAPI:
             wanted = [(file_id, strategy, attrs) for file_id in body["file_ids"]]
             param = "file_ids"
         for i, (file_id, _, _) in enumerate(wanted):
-            self.api.find("file", file_id, owner, param=f"{param}[{i}]" if param == "file_ids" else f"files[{i}].file_id")
+            self.find_reference("file", file_id, owner, f"{param}[{i}]" if param == "file_ids" else f"files[{i}].file_id")
         batch_id = self.api.engine.ids.new("file_batch")
         file_ids = list(dict.fromkeys(file_id for file_id, _, _ in wanted))
         batch = self.store.new("vector_store.file_batch", batch_id, owner, vs.id, {
@@ -597,6 +607,7 @@ class VectorStoresAPI:
 
     # ---- routing ------------------------------------------------------------------------------------------
     def routes(self) -> list[Route]:
+        from .vector_search import VectorStoreSearch   # imported here: it imports this module
         e = self.api.endpoint
         v = "/v1/vector_stores/{vector_store_id}"
         f = v + "/files/{file_id}"
@@ -607,6 +618,7 @@ class VectorStoresAPI:
             Route(v, e(self.retrieve), methods=["GET"]),
             Route(v, e(self.modify), methods=["POST"]),
             Route(v, e(self.delete), methods=["DELETE"]),
+            Route(v + "/search", e(VectorStoreSearch(self).search), methods=["POST"]),
             Route(v + "/files", e(self.create_file), methods=["POST"]),
             Route(v + "/files", e(self.list_files), methods=["GET"]),
             Route(f, e(self.retrieve_file), methods=["GET"]),
