@@ -145,6 +145,17 @@ def make_seeds(factory: Factory, held_run, *, capabilities: frozenset[str]) -> S
         track_created(factory, "POST", "/vector_stores", {}, store.status_code, store.json)
         if store.status_code == 200 and isinstance(store.json, dict):
             ids["vector_store_id"] = store.json["id"]
+    if "files" in capabilities:
+        upload = factory.post_file("seed.txt", b"Seed document for the contract campaign.\n")
+        if upload.status_code == 200 and isinstance(upload.json, dict):
+            ids["file_id"] = upload.json["id"]
+    if "vector_store_id" in ids and "file_id" in ids:
+        # The store's file and batch operations need a file attached to it and a batch of it.
+        store_path = f"/vector_stores/{ids['vector_store_id']}"
+        factory.client.post(f"{store_path}/files", json={"file_id": ids["file_id"]})
+        batch = factory.client.post(f"{store_path}/file_batches", json={"file_ids": [ids["file_id"]]})
+        if batch.status_code == 200 and isinstance(batch.json, dict):
+            ids["batch_id"] = batch.json["id"]
     return Seeds(ids)
 
 
@@ -423,7 +434,8 @@ def render_exchange(case, response, limit: int = 1500) -> str:
     body = request.body
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
-    text = response.text if len(response.text) <= limit else response.text[:limit] + "..."
+    # A file download is bytes, not text: show it decoded with replacements rather than crash on it.
+    text = response.content[:limit].decode("utf-8", "replace") + ("..." if len(response.content) > limit else "")
     lines = [f"{request.method} {request.url} -> {response.status_code}"]
     if body:
         lines.append(f"  request:  {str(body)[:limit]}")
