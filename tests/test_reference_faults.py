@@ -464,6 +464,12 @@ def probe_code_step_no_logs(http, server):
     assert run["status"] == "completed" and call["code_interpreter"]["outputs"] == []
 
 
+def probe_code_call_no_input(http, server):
+    run = tool_run(http, "What is 6 * 7?", [{"type": "code_interpreter"}])
+    [call] = tool_calls(http, run)
+    assert run["status"] == "completed" and call["code_interpreter"]["input"] == ""
+
+
 def probe_file_search_step_missing(http, server):
     run = searched(http)
     assert run["status"] == "completed" and answer_text(http, run)["annotations"] and tool_calls(http, run) == []
@@ -499,7 +505,8 @@ GROUPS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
      ("--max-file-bytes", "4096")),
     (("vector-store-never-completes", "batch-cancel-ignored"), ("--index-delay-ms", "300")),
     (("expired-store-runs",), ("--vector-store-day-seconds", "1")),
-    (("citation-range-off", "file-search-no-results-content", "code-step-no-logs", "generated-file-missing"), ()),
+    (("citation-range-off", "file-search-no-results-content", "code-step-no-logs", "generated-file-missing",
+      "code-call-no-input"), ()),
     (("file-search-step-missing",), ()),   # its runs have no tool step, which the others' probes read
 ]
 AUTH_HEADERS = {"Authorization": "Bearer key-a"}   # ignored by servers without keys

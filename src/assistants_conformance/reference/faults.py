@@ -67,6 +67,7 @@ FAULTS: dict[str, str] = {
     "expired-store-runs": "runs using an expired vector store proceed as if it were active",
     "citation-range-off": "file_citation/file_path annotations' end_index is one past their marker",
     "file-search-no-results-content": "include[] for file_search result contents is ignored (no content)",
+    "code-call-no-input": "code_interpreter tool calls are stored with an empty input (the program still runs)",
     "code-step-no-logs": "code_interpreter tool calls have outputs [] even when the program printed",
     "file-search-step-missing": "answers cite files without a file_search tool_calls step",
     "generated-file-missing": "file_path annotations name a file id that does not exist",

@@ -178,6 +178,8 @@ async def _code_interpreter(engine: "Engine", rec: Record, turn: model.Turn, use
             text += marker + ")."
     if "code-step-no-logs" in faults:
         outputs = []
+    if "code-call-no-input" in faults:
+        details["input"] = ""
     details["outputs"] = outputs
     if outputs:
         engine._step_delta(rec, step.id, {"index": 0, "type": "code_interpreter", "code_interpreter": {
