@@ -12,9 +12,8 @@ from assistants_conformance.dialects import get_dialect
 
 def test_shipped_profiles():
     reference = load_profile("reference")
-    # Files and vector stores are declared once their suites pass (issue 8).
-    not_yet = {"files", "vector_stores"}
-    assert reference.model == "reference-model" and reference.capabilities == CAPABILITIES - not_yet
+    assert reference.model == "reference-model" and reference.capabilities == CAPABILITIES
+    assert reference.max_file_bytes is None  # the plugin starts the server with its default 512 MB limit
     assert reference.expiry_window_seconds == 8
     openai = load_profile("openai")
     assert openai.model == "gpt-4o-mini" and openai.expiry_window_seconds == 600
