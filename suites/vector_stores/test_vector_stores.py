@@ -362,7 +362,8 @@ def test_expires_after_sets_expires_at(factory, client):
     obj = _ok(created, "create a vector store with expires_after")
     problem = _expiry_problem(obj, 1)
     require(problem is None, f"at creation: {problem}", [created.exchange])
-    modified = client.post(f"/vector_stores/{obj['id']}", json={"expires_after": {"anchor": "last_active_at", "days": 2}})
+    longer = {"expires_after": {"anchor": "last_active_at", "days": 2}}
+    modified = client.post(f"/vector_stores/{obj['id']}", json=longer)
     problem = _expiry_problem(_ok(modified, "modify expires_after"), 2)
     require(problem is None, f"after modify to 2 days: {problem}", [modified.exchange])
 
@@ -390,8 +391,8 @@ def test_batch_counts(factory, client, profile):
             f"the batch answer says object {batch.get('object')!r}, vector_store_id {batch.get('vector_store_id')!r}",
             [created.exchange])
     reads: list[dict] = [batch]
-    poll = poll_vector_store(client, store, timeout=profile.run_poll_timeout, path_suffix=f"/file_batches/{batch['id']}",
-                             on_read=reads.append)
+    poll = poll_vector_store(client, store, timeout=profile.run_poll_timeout,
+                             path_suffix=f"/file_batches/{batch['id']}", on_read=reads.append)
     for index, read in enumerate(reads):
         problem = _counts_problem(read.get("file_counts"), len(files))
         require(problem is None, f"batch read {index} (status {read.get('status')!r}): {problem}")
@@ -417,7 +418,7 @@ CANCEL_ATTEMPTS = 5  # each attempt is a new store and batch: a few milliseconds
 @pytest.mark.capability("vector_stores")
 def test_batch_cancel(factory, client, profile):
     """Cancelling an in-progress file batch answers it cancelling or cancelled; it ends cancelled, its files that did not complete are cancelled, and its counts add up.
-    Vector store file batches: cancel ("cancel a vector store file batch; this attempts to cancel the processing of files as soon as possible")."""
+    Vector store file batches: cancel (processing of the batch's files stops as soon as possible)."""
     files = [factory.file(f"cancel-{i}.txt", READABLE[i % 2])["id"] for i in range(4)]
     for attempt in range(CANCEL_ATTEMPTS):
         store = factory.vector_store(name=f"conformance batch cancel {attempt}")["id"]
@@ -435,8 +436,8 @@ def test_batch_cancel(factory, client, profile):
         require(isinstance(answer, dict) and answer.get("status") in ("cancelling", "cancelled"),
                 f"the cancel answer says status {answer.get('status') if isinstance(answer, dict) else answer!r}, "
                 "expected cancelling or cancelled", [cancel.exchange])
-        poll = poll_vector_store(client, store, timeout=profile.run_poll_timeout, path_suffix=f"/file_batches/{batch['id']}",
-                                 until=INDEXING_DONE)
+        poll = poll_vector_store(client, store, timeout=profile.run_poll_timeout,
+                                 path_suffix=f"/file_batches/{batch['id']}", until=INDEXING_DONE)
         final = poll.final
         require(final.get("status") == "cancelled", f"after cancel the batch ended {final.get('status')!r}, "
                 f"expected cancelled (statuses seen: {poll.statuses})")
