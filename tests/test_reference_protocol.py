@@ -78,13 +78,20 @@ def test_cancel_in_requires_action_clears_required_action(http):
     assert poll(http, run["thread_id"], run["id"], ("cancelling",))["required_action"] is None
 
 
+HOLD_TOOL = {"type": "function", "function": {"name": "hold", "parameters": {"type": "object", "properties": {}}}}
+
+
 def test_simultaneous_create_runs_exactly_one_wins(server, http, assistant_id):
     async def race() -> list[int]:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=TIMEOUT) as client:
             statuses = []
             for _ in range(3):
                 thread = (await client.post("/threads", json={})).json()["id"]
-                answers = await asyncio.gather(*[client.post(f"/threads/{thread}/runs", json={"assistant_id": assistant_id})
+                # The winner waits in requires_action (forced function call), so a late request still meets
+                # the lock: a run that had already completed would rightly let a second one in.
+                body = {"assistant_id": assistant_id, "tools": [HOLD_TOOL],
+                        "tool_choice": {"type": "function", "function": {"name": HOLD_TOOL["function"]["name"]}}}
+                answers = await asyncio.gather(*[client.post(f"/threads/{thread}/runs", json=body)
                                                  for _ in range(8)])
                 statuses.append(sorted(a.status_code for a in answers))
             return statuses
