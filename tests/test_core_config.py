@@ -13,9 +13,12 @@ from assistants_conformance.dialects import get_dialect
 def test_shipped_profiles():
     reference = load_profile("reference")
     assert reference.model == "reference-model" and reference.capabilities == CAPABILITIES
-    assert reference.max_file_bytes is None  # the plugin starts the server with its default 512 MB limit
+    # What the plugin passes to the embedded server it starts for this profile.
+    assert reference.reference_server_args() == ("--max-file-bytes", "65536", "--vector-store-day-seconds", "2.0",
+                                                 "--index-delay-ms", "300")
     assert reference.expiry_window_seconds == 8
     openai = load_profile("openai")
+    assert openai.reference_server_args() == () and openai.vector_store_day_seconds is None
     assert openai.model == "gpt-4o-mini" and openai.expiry_window_seconds == 600
     assert openai.request_timeout > reference.request_timeout
     bounds = openai.stream_bounds()

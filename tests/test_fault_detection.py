@@ -36,7 +36,7 @@ def test_clean_reference_server_passes_every_check():
     profile = load_profile("reference")
     keys = ("sk-clean-run-first-0123456789", "sk-clean-run-second-0123456789")
     with ReferenceServer(api_keys=keys, run_expiry_seconds=profile.expiry_window_seconds,
-                         token_delay_ms=2) as server:
+                         token_delay_ms=2, extra_args=profile.reference_server_args()) as server:
         status, messages, output = run_suites(
             "--target-url", server.base_url, "--api-key", keys[0], "--second-api-key", keys[1],
             "--profile", "reference", "-n", "2")

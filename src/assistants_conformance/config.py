@@ -81,6 +81,12 @@ class Profile:
     # The target's upload size limit in bytes, if declared: the size-limit check uploads one byte past it
     # (None: not declared, the check is unsupported; OpenAI's 512 MB is too much to upload for a check).
     max_file_bytes: int | None = None
+    # How long one "day" of a vector store's expires_after lasts on the target, if not the real 86,400 s
+    # (None). Only a test server can shorten it; the store-expiry run check (VSTORE-011) needs it to finish.
+    vector_store_day_seconds: float | None = None
+    # Embedded reference server only (ignored for other targets): its per-file indexing delay, long enough
+    # for the batch-cancel check to cancel while files are still in progress.
+    reference_index_delay_ms: int | None = None
 
     def stream_bounds(self) -> StreamBounds:
         return StreamBounds(
@@ -92,6 +98,17 @@ class Profile:
 
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
+
+    def reference_server_args(self) -> tuple[str, ...]:
+        """Options that make an embedded reference server behave as this profile declares (upload limit,
+        vector store day, indexing delay). The run expiry window is a ReferenceServer argument of its own."""
+        args: list[str] = []
+        for option, value in (("--max-file-bytes", self.max_file_bytes),
+                              ("--vector-store-day-seconds", self.vector_store_day_seconds),
+                              ("--index-delay-ms", self.reference_index_delay_ms)):
+            if value is not None:
+                args += [option, str(value) if isinstance(value, int) else repr(float(value))]
+        return tuple(args)
 
 
 @dataclass(frozen=True)

@@ -260,6 +260,7 @@ def target(pytestconfig, conformance_config):
             faults=tuple(pytestconfig.getoption("reference_fault")),
             run_expiry_seconds=config.profile.expiry_window_seconds,
             token_delay_ms=pytestconfig.getoption("reference_token_delay_ms"),
+            extra_args=config.profile.reference_server_args(),  # the profile's upload limit, day, index delay
         )
         try:
             server.start()

@@ -340,32 +340,39 @@ def test_modify_and_delete(factory, client):
             "expected 404", [gone.exchange])
 
 
-def _expiry_problem(obj: dict, days: int) -> str | None:
+def day_seconds(profile) -> float:
+    """A vector store "day" on the target: 86,400 s unless its profile declares a test server's shorter day."""
+    return profile.vector_store_day_seconds or DAY
+
+
+def _expiry_problem(obj: dict, days: int, day: float) -> str | None:
     last, expires = obj.get("last_active_at"), obj.get("expires_at")
     for name, value in (("last_active_at", last), ("expires_at", expires)):
         if isinstance(value, bool) or not isinstance(value, int):
             return f"{name} = {value!r}, expected integer Unix seconds"
-    if abs(expires - (last + days * DAY)) > 1:
-        return (f"expires_at = {expires}, expected last_active_at + {days} day(s) = {last} + {days * DAY} = "
-                f"{last + days * DAY}")
+    if abs(expires - (last + days * day)) > 1:
+        return (f"expires_at = {expires}, expected last_active_at + {days} day(s) = {last} + {days * day:g} = "
+                f"{last + days * day:g}")
     return None
 
 
 @pytest.mark.check("VSTORE-008")
 @pytest.mark.level("MUST")
 @pytest.mark.capability("vector_stores")
-def test_expires_after_sets_expires_at(factory, client):
+def test_expires_after_sets_expires_at(factory, client, profile):
     """A store with expires_after {anchor: last_active_at, days: N} has expires_at = last_active_at + N days, at creation and after a modify changes N.
-    Vector stores: expiration policies (expires_after, expires_at)."""
+    Vector stores: expiration policies (expires_after, expires_at); a day is the profile's vector_store_day_seconds
+    if it declares one (a test server's short day), else 86,400 s."""
+    day = day_seconds(profile)
     created = factory.post_vector_store({"name": "conformance expiry", "metadata": factory.tag(),
-                                         "expires_after": {"anchor": "last_active_at", "days": 1}})
+                                         "expires_after": {"anchor": "last_active_at", "days": 3}})
     obj = _ok(created, "create a vector store with expires_after")
-    problem = _expiry_problem(obj, 1)
+    problem = _expiry_problem(obj, 3, day)
     require(problem is None, f"at creation: {problem}", [created.exchange])
-    longer = {"expires_after": {"anchor": "last_active_at", "days": 2}}
+    longer = {"expires_after": {"anchor": "last_active_at", "days": 5}}
     modified = client.post(f"/vector_stores/{obj['id']}", json=longer)
-    problem = _expiry_problem(_ok(modified, "modify expires_after"), 2)
-    require(problem is None, f"after modify to 2 days: {problem}", [modified.exchange])
+    problem = _expiry_problem(_ok(modified, "modify expires_after"), 5, day)
+    require(problem is None, f"after modify to 5 days: {problem}", [modified.exchange])
 
 
 # --- file batches ----------------------------------------------------------------------------------------------
