@@ -193,7 +193,33 @@ class Campaign:
             self._fuzz(operation, mode)
             if mode is GenerationMode.NEGATIVE and operation.method.upper() == "POST":
                 self._unknown_field(operation)
+                self._malformed_json(operation)
         return self.outcomes
+
+    def _malformed_json(self, operation) -> None:
+        """One explicit negative case per JSON POST: a body that is not JSON at all, which must get 400 and
+        the envelope (never a 5xx). The random negative cases may or may not send one; this one always does."""
+        content = (operation.definition.raw.get("requestBody") or {}).get("content") or {}
+        seeded = self.seeds.path_parameters(operation)
+        if "application/json" not in content or any(p.name not in seeded for p in operation.path_parameters):
+            return
+        body = b'{"conformance_malformed": '
+        response = self.factory.client.post(operation.path.format(**seeded), content=body,
+                                            headers={"Content-Type": "application/json"}, timeout=self.timeout)
+        text = response.text[:1500]
+        outcome = Outcome(operation=operation.label, mode="negative", description="a body that is not valid JSON",
+                          status=response.status_code,
+                          evidence=redact.redact_text(f"{response.exchange.method} {response.exchange.url} -> "
+                                                      f"{response.status_code}\n  request:  {body.decode()}\n"
+                                                      f"  response: {text}"))
+        if response.status_code >= 500:
+            outcome.failures["not_a_server_error"] = f"malformed JSON answered {response.status_code}"
+        problems = [] if response.status_code == 400 else [f"expected 400, got {response.status_code}"]
+        if response.status_code == 400:
+            problems += error_envelope_problems(response.json)
+        if problems:
+            outcome.failures[MALFORMED_JSON_CHECK] = "; ".join(problems)
+        self.outcomes.append(outcome)
 
     def _unknown_field(self, operation) -> None:
         """One explicit negative case per POST: a valid request plus one unknown top-level field, which
@@ -282,6 +308,7 @@ class Campaign:
 SHOWN = 3  # failing exchanges shown as evidence; the message counts all of them
 UNKNOWN_FIELD = "conformance_unknown_field"
 UNKNOWN_FIELD_CHECK = "unknown_field_rejection"  # our own judgement of the explicit unknown-field cases
+MALFORMED_JSON_CHECK = "malformed_json_rejection"  # ... and of the explicit malformed-JSON cases
 
 
 def report_failures(campaign_outcomes: list[tuple[Outcome, str]], what: str) -> None:

@@ -7,7 +7,7 @@ Budget: ASSISTANTS_CONFORMANCE_FUZZ_EXAMPLES examples per operation and mode (se
 from __future__ import annotations
 
 import pytest
-from fuzz_campaign import SHOWN, UNKNOWN_FIELD_CHECK, Campaign, Outcome, report_failures
+from fuzz_campaign import MALFORMED_JSON_CHECK, SHOWN, UNKNOWN_FIELD_CHECK, Campaign, Outcome, report_failures
 
 from assistants_conformance.checks import violation
 
@@ -53,7 +53,8 @@ def test_invalid_requests_rejected(negative_campaign):
     API reference, "Error codes": 400 invalid_request_error with {"error": {message, type, param, code}}.
     """
     _require_traffic(negative_campaign)
-    failing = _failures(negative_campaign, "negative_data_rejection", UNKNOWN_FIELD_CHECK, "status_code_conformance",
+    failing = _failures(negative_campaign, "negative_data_rejection", UNKNOWN_FIELD_CHECK, MALFORMED_JSON_CHECK,
+                        "status_code_conformance",
                         "content_type_conformance", "response_schema_conformance")
     report_failures(failing, "breaking the contract were not rejected as documented")
 
