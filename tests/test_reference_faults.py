@@ -383,6 +383,36 @@ def probe_batch_cancel_ignored(http, server):
     assert settled(http, f"/vector_stores/{vs_id}/file_batches/{batch['id']}")["status"] == "completed"
 
 
+def probe_unreadable_file_completes(http, server):
+    vs_id = http.post("/vector_stores", json={"file_ids": [upload(http, b"\x89PNG\r\n\x1a\n\x00\x80\x81")]}).json()["id"]
+    settled(http, f"/vector_stores/{vs_id}")
+    assert [f["status"] for f in http.get(f"/vector_stores/{vs_id}/files").json()["data"]] == ["completed"]
+
+
+def probe_vector_store_files_filter_ignored(http, server):
+    vs_id = http.post("/vector_stores", json={"file_ids": [upload(http)]}).json()["id"]
+    settled(http, f"/vector_stores/{vs_id}")
+    assert http.get(f"/vector_stores/{vs_id}/files", params={"filter": "failed"}).json()["data"]
+
+
+def probe_vector_store_modify_ignored(http, server):
+    vs_id = http.post("/vector_stores", json={"name": "before"}).json()["id"]
+    answer = http.post(f"/vector_stores/{vs_id}", json={"name": "after", "metadata": {"k": "v"}})
+    assert answer.status_code == 200 and answer.json()["name"] == "before" and answer.json()["metadata"] == {}
+
+
+def probe_vector_store_expires_at_wrong(http, server):
+    vs = http.post("/vector_stores", json={"expires_after": {"anchor": "last_active_at", "days": 1}}).json()
+    assert vs["expires_at"] - vs["last_active_at"] >= 3600   # the group's day is 1 s
+
+
+def probe_batch_counts_stale(http, server):
+    vs_id = http.post("/vector_stores", json={}).json()["id"]
+    batch = http.post(f"/vector_stores/{vs_id}/file_batches", json={"file_ids": [upload(http), upload(http)]}).json()
+    batch = settled(http, f"/vector_stores/{vs_id}/file_batches/{batch['id']}")
+    assert batch["status"] == "completed" and batch["file_counts"]["in_progress"] == 2
+
+
 def probe_deleted_file_stays_in_store(http, server):
     made = upload(http)
     vs_id = http.post("/vector_stores", json={"file_ids": [made]}).json()["id"]
@@ -501,10 +531,12 @@ GROUPS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("v1-no-assistant-files", "v1-retrieval-rejected", "azure-api-version-ignored", "azure-api-key-ignored"),
      ("--api-key", "key-a")),
     (("files-content-mismatch", "files-list-ignores-purpose", "deleted-file-stays-in-store",
-      "attachments-no-thread-store", "no-tool-resources-limits", "file-size-unlimited", "vector-store-counts-stale"),
+      "attachments-no-thread-store", "no-tool-resources-limits", "file-size-unlimited", "vector-store-counts-stale",
+      "unreadable-file-completes", "vector-store-files-filter-ignored", "vector-store-modify-ignored",
+      "batch-counts-stale"),
      ("--max-file-bytes", "4096")),
     (("vector-store-never-completes", "batch-cancel-ignored"), ("--index-delay-ms", "300")),
-    (("expired-store-runs",), ("--vector-store-day-seconds", "1")),
+    (("expired-store-runs", "vector-store-expires-at-wrong"), ("--vector-store-day-seconds", "1")),
     (("citation-range-off", "file-search-no-results-content", "code-step-no-logs", "generated-file-missing",
       "code-call-no-input"), ()),
     (("file-search-step-missing",), ()),   # its runs have no tool step, which the others' probes read

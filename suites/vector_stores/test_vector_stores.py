@@ -350,9 +350,11 @@ def _expiry_problem(obj: dict, days: int, day: float) -> str | None:
     for name, value in (("last_active_at", last), ("expires_at", expires)):
         if isinstance(value, bool) or not isinstance(value, int):
             return f"{name} = {value!r}, expected integer Unix seconds"
-    if abs(expires - (last + days * day)) > 1:
-        return (f"expires_at = {expires}, expected last_active_at + {days} day(s) = {last} + {days * day:g} = "
-                f"{last + days * day:g}")
+    length = days * day
+    length = int(length) if length == int(length) else length  # whole seconds print as such (not 1.8e+09)
+    if abs(expires - (last + length)) > 1:
+        return (f"expires_at = {expires}, expected last_active_at + {days} day(s) = {last} + {length} = "
+                f"{last + length}")
     return None
 
 

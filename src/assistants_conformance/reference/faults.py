@@ -58,6 +58,12 @@ FAULTS: dict[str, str] = {
                                  "(the status still becomes completed)",
     "vector-store-never-completes": "vector store status stays in_progress forever (its files do complete)",
     "batch-cancel-ignored": "cancelling a file batch answers 200 but its files still complete and it ends completed",
+    "unreadable-file-completes": "a file that is not text is indexed as completed (with no chunks) instead of failed",
+    "vector-store-files-filter-ignored": "the filter parameter of GET /vector_stores/{id}/files is ignored",
+    "vector-store-modify-ignored": "modifying a vector store answers 200 with the store unchanged",
+    "vector-store-expires-at-wrong": "vector store expires_at is one hour later than last_active_at + days "
+                                     "(the store still expires on time)",
+    "batch-counts-stale": "a file batch's file_counts stay as they were at its creation (its status still moves on)",
     "deleted-file-stays-in-store": "deleting a file leaves it listed in its vector stores",
     "attachments-no-thread-store": "message attachments with file_search do not create or fill the thread's "
                                    "vector store",

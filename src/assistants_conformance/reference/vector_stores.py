@@ -140,7 +140,8 @@ def _set_expiry(rec: Record) -> None:
     length = after["days"] * rec.extra.get("day_seconds", DEFAULT_DAY_SECONDS)
     deadline = rec.obj["last_active_at"] + length
     rec.extra["deadline"] = deadline
-    rec.obj["expires_at"] = int(math.ceil(deadline))
+    # Fault vector-store-expires-at-wrong: the wire value is an hour late (the store still expires on time).
+    rec.obj["expires_at"] = int(math.ceil(deadline)) + rec.extra.get("expires_at_skew", 0)
 
 
 def _expire_if_due(store: Store, rec: Record) -> None:
@@ -242,6 +243,8 @@ class VectorStoresAPI:
                 batch["status"] = "in_progress"
             else:
                 batch["status"] = "failed" if counts["total"] and counts["failed"] == counts["total"] else "completed"
+        if "batch-counts-stale" in self.faults:   # the counts the batch was created with, for good
+            counts = rec.extra.setdefault("counts_at_creation", counts)
         batch["file_counts"] = counts
         self.store.touch(rec)
         return batch
@@ -260,8 +263,9 @@ class VectorStoresAPI:
                 "metadata": meta or {}, "expires_at": None}
         if expires_after is not None:
             obj_["expires_after"] = expires_after
+        skew = 3600 if "vector-store-expires-at-wrong" in self.faults else 0
         rec = self.store.new("vector_store", vs_id, owner, None, obj_,
-                             {"day_seconds": self.day_seconds, "description": description})
+                             {"day_seconds": self.day_seconds, "description": description, "expires_at_skew": skew})
         _set_expiry(rec)
         return rec
 
@@ -320,7 +324,9 @@ class VectorStoresAPI:
                 error = {"code": "invalid_file", "message": "The file contains no text to index."}
             else:
                 error = None
-            if error is None:
+            if error is not None and data is not None and "unreadable-file-completes" in self.faults:
+                rec.obj.update(status="completed", usage_bytes=len(data))   # indexed as if it were text, no chunks
+            elif error is None:
                 static = rec.obj["chunking_strategy"]["static"]
                 rec.extra["chunks"] = [list(span) for span in chunk_text(
                     text, static["max_chunk_size_tokens"], static["chunk_overlap_tokens"])]
@@ -442,6 +448,8 @@ class VectorStoresAPI:
     async def modify(self, request: Request, owner: str | None, vector_store_id: str) -> Response:
         vs = self.find_store(vector_store_id, owner)
         body = await self.api.body(request, self.modify_body)
+        if "vector-store-modify-ignored" in self.faults:
+            body = {}
         if "name" in body:
             vs.obj["name"] = body["name"]
         if body.get("metadata") is not None:
@@ -484,7 +492,7 @@ class VectorStoresAPI:
 
     def filtered(self, request: Request, records: list[str]) -> list[str]:
         wanted = request.query_params.get("filter")
-        if wanted is None:
+        if wanted is None or "vector-store-files-filter-ignored" in self.faults:
             return records
         if wanted not in FILE_STATUSES:
             raise bad_request(f"Invalid value for 'filter': expected one of {', '.join(FILE_STATUSES)}.", "filter",
