@@ -1,5 +1,6 @@
 """Vector stores: asynchronous indexing seen by polling, file_counts, failed files, vector store files and
-their status filter, file batches and their cancel, modify/expiry/delete, and files deleted under a store.
+their status filter, file batches and their cancel, modify/expiry/delete, runs over an expired store, and files
+deleted under a store.
 
 One module-scoped store (`indexed`) serves the read-only checks: two readable text files given as file_ids
 at creation, then a file that is not text attached through POST /vector_stores/{id}/files; every answer
@@ -15,7 +16,8 @@ from typing import Any, Iterator
 import pytest
 
 from assistants_conformance.checks import ConformanceFailure, require, violation
-from assistants_conformance.flows import INDEXING_DONE, poll_vector_store, shared_factory
+from assistants_conformance.flows import INDEXING_DONE, expect_error, poll_run, poll_vector_store, shared_factory
+from assistants_conformance.protocol.transitions import TERMINAL
 
 READABLE = (
     b"Conformance notes, part one. The harbour at Quillan freezes in February; boats wait at Port Esk.\n",
@@ -375,6 +377,54 @@ def test_expires_after_sets_expires_at(factory, client, profile):
     modified = client.post(f"/vector_stores/{obj['id']}", json=longer)
     problem = _expiry_problem(_ok(modified, "modify expires_after"), 5, day)
     require(problem is None, f"after modify to 5 days: {problem}", [modified.exchange])
+
+
+# Past a store's expiry by our clock, how long to wait more for the target to see it (expires_at is whole seconds).
+EXPIRY_SLACK_SECONDS = 1.0
+EXPIRED_STORE_QUESTION = "What do the conformance notes say about the harbour at Quillan? Quote them."
+
+
+@pytest.mark.check("VSTORE-011")
+@pytest.mark.level("MUST")
+@pytest.mark.capability("file_search")
+def test_expired_store_fails_runs(factory, client, profile):
+    """A run that would search an expired vector store ends failed (or is refused with 400 when it is created); it never runs normally.
+    Vector stores: expiration policies (runs that use expired vector stores fail). The store expires 1 day after
+    its last activity (expires_after {anchor: last_active_at, days: 1}): the check needs the profile's
+    vector_store_day_seconds, a test server's short day. Both answers the docs allow are accepted: a 400 at run
+    creation, or a run that ends failed; completed, incomplete, requires_action or any other ending fails."""
+    if not profile.has("vector_stores"):
+        pytest.skip(f"unsupported: the target profile {profile.name!r} does not declare the 'vector_stores' capability")
+    day = profile.vector_store_day_seconds
+    if day is None:
+        pytest.skip(f"unsupported: the target profile {profile.name!r} declares no vector_store_day_seconds (a store "
+                    "expires a day, 86,400 s, after its last activity: too long for a check to wait)")
+    notes = factory.file("expiring-notes.txt", READABLE[0])["id"]
+    created = factory.post_vector_store({"name": "conformance expiring store", "file_ids": [notes],
+                                         "metadata": factory.tag(),
+                                         "expires_after": {"anchor": "last_active_at", "days": 1}})
+    store = _ok(created, "create a vector store expiring 1 day after its last activity")["id"]
+    active_until = time.monotonic() + day
+    # Everything but the run is made while the store is still active, so only the run can be refused.
+    assistant = factory.assistant(tools=[{"type": "file_search"}],
+                                  tool_resources={"file_search": {"vector_store_ids": [store]}})
+    thread = factory.thread(messages=[{"role": "user", "content": EXPIRED_STORE_QUESTION}])
+    time.sleep(max(0.0, active_until - time.monotonic()) + EXPIRY_SLACK_SECONDS)
+    read = client.get(f"/vector_stores/{store}")  # evidence: what the target says about the store now
+    response = factory.post_run(thread["id"], {"assistant_id": assistant["id"], "metadata": factory.tag(),
+                                               "tool_choice": {"type": "file_search"}})
+    if response.status_code == 400:
+        expect_error(response, 400, sent="a run over a vector store that has expired")
+        return
+    run = _ok(response, "create a run over an expired vector store")
+    poll = poll_run(client, thread["id"], run["id"], until=TERMINAL | {"requires_action"},
+                    timeout=profile.run_poll_timeout, factory=factory)
+    status = read.json.get("status") if isinstance(read.json, dict) else None
+    require(poll.final.get("status") == "failed",
+            f"a run searching vector store {store}, expired {EXPIRY_SLACK_SECONDS:g} s ago (1 day of "
+            f"{day:g} s after its last activity; the store reads status {status!r}), ended "
+            f"{poll.final.get('status')!r}, expected failed (or a 400 at run creation)",
+            [created.exchange, read.exchange, response.exchange])
 
 
 # --- file batches ----------------------------------------------------------------------------------------------
