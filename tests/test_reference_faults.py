@@ -384,7 +384,8 @@ def probe_batch_cancel_ignored(http, server):
 
 
 def probe_unreadable_file_completes(http, server):
-    vs_id = http.post("/vector_stores", json={"file_ids": [upload(http, b"\x89PNG\r\n\x1a\n\x00\x80\x81")]}).json()["id"]
+    not_text = upload(http, b"\x89PNG\r\n\x1a\n\x00\x80\x81")
+    vs_id = http.post("/vector_stores", json={"file_ids": [not_text]}).json()["id"]
     settled(http, f"/vector_stores/{vs_id}")
     assert [f["status"] for f in http.get(f"/vector_stores/{vs_id}/files").json()["data"]] == ["completed"]
 
