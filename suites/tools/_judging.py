@@ -38,6 +38,25 @@ def step_contract_problems(record: ToolRun, contract) -> list[str]:
     return problems
 
 
+def tool_call_problems(record: ToolRun, calls: list[tuple[dict, dict]]) -> list[str]:
+    """What every hosted-tool call of a completed run must satisfy: a non-empty id unique within the run, its
+    step completed and listed under this run. `calls` are (step, call) pairs of one tool type."""
+    ids = [call.get("id") for kind in ("file_search", "code_interpreter", "function")
+           for _, call in record.calls(kind)]
+    problems = []
+    for step, call in calls:
+        where = f"step {step.get('id')} call {call.get('id')!r}"
+        if not (isinstance(call.get("id"), str) and call["id"]):
+            problems.append(f"{where}: id {call.get('id')!r}, expected a non-empty string")
+        elif ids.count(call["id"]) > 1:
+            problems.append(f"{where}: the call id is used by {ids.count(call['id'])} calls of the run")
+        if step.get("status") != "completed":
+            problems.append(f"{where}: the step of a completed run is {step.get('status')!r}, expected completed")
+        if step.get("run_id") != record.run.get("id"):
+            problems.append(f"{where}: run_id {step.get('run_id')!r}, listed under run {record.run.get('id')}")
+    return problems
+
+
 def annotation_range_problems(record: ToolRun, kind: str) -> tuple[int, list[str]]:
     """(annotations of `kind` seen, problems): each must satisfy 0 <= start_index <= end_index <= len(value)
     and value[start_index:end_index] == its text."""

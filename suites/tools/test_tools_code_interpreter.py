@@ -14,7 +14,8 @@ import pytest
 
 from assistants_conformance.checks import violation
 
-from ._judging import annotation_range_problems, fail_with, step_contract_problems, stream_problems
+from ._judging import (annotation_range_problems, fail_with, step_contract_problems, stream_problems,
+                       tool_call_problems)
 from ._scenarios import generated_file_ids, inconclusive
 
 pytestmark = [pytest.mark.capability("code_interpreter")]
@@ -41,16 +42,9 @@ def test_code_interpreter_step_shape(code_run, contract):
     """
     record = code_run.ok()
     calls = code_calls(record)
-    problems = step_contract_problems(record, contract)
-    ids = [call.get("id") for _, call in calls + record.calls("file_search") + record.calls("function")]
+    problems = step_contract_problems(record, contract) + tool_call_problems(record, calls)
     for step, call in calls:
         where = f"step {step.get('id')} call {call.get('id')!r}"
-        if not (isinstance(call.get("id"), str) and call["id"]):
-            problems.append(f"{where}: id {call.get('id')!r}, expected a non-empty string")
-        elif ids.count(call["id"]) > 1:
-            problems.append(f"{where}: the call id is used by {ids.count(call['id'])} calls of the run")
-        if step.get("status") != "completed":
-            problems.append(f"{where}: the step of a completed run is {step.get('status')!r}, expected completed")
         details = call.get("code_interpreter") if isinstance(call.get("code_interpreter"), dict) else {}
         code = details.get("input")
         if not (isinstance(code, str) and code.strip()):

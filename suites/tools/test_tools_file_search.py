@@ -10,7 +10,8 @@ import pytest
 
 from assistants_conformance.checks import violation
 
-from ._judging import annotation_range_problems, fail_with, step_contract_problems, stream_problems
+from ._judging import (annotation_range_problems, fail_with, step_contract_problems, stream_problems,
+                       tool_call_problems)
 from ._scenarios import CONTENT_INCLUDE, inconclusive
 
 pytestmark = [pytest.mark.capability("file_search")]
@@ -30,20 +31,7 @@ def test_file_search_step_shape(search_run, contract):
         kinds = [s.get("type") for s in record.steps]
         violation(f"tool_choice named file_search and the run completed, but its steps ({kinds}) hold no "
                   "file_search tool call", record.evidence())
-    problems = step_contract_problems(record, contract)
-    ids = [call.get("id") for _, call in record.calls("file_search") + record.calls("code_interpreter")
-           + record.calls("function")]
-    for step, call in calls:
-        where = f"step {step.get('id')} call {call.get('id')!r}"
-        if not (isinstance(call.get("id"), str) and call["id"]):
-            problems.append(f"{where}: id {call.get('id')!r}, expected a non-empty string")
-        elif ids.count(call["id"]) > 1:
-            problems.append(f"{where}: the call id is used by {ids.count(call['id'])} calls of the run")
-        if step.get("status") != "completed":
-            problems.append(f"{where}: the step of a completed run is {step.get('status')!r}, expected completed")
-        if step.get("run_id") != record.run.get("id"):
-            problems.append(f"{where}: run_id {step.get('run_id')!r}, listed under run {record.run.get('id')}")
-    fail_with(problems, record.evidence())
+    fail_with(step_contract_problems(record, contract) + tool_call_problems(record, calls), record.evidence())
 
 
 @pytest.mark.check("TOOL-011")
