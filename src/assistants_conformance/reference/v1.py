@@ -16,7 +16,6 @@ So a v2 client reading a v1 assistant sees its files as code_interpreter files a
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
@@ -25,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .errors import APIError, bad_request, not_found
+from .files import respond
 from .pagination import page
 from .store import Record
 from .validation import Schema, array_of, string, validate
@@ -37,15 +37,10 @@ MESSAGE_FILES_MAX = 10
 V2_ONLY_FIELDS = ("tool_resources", "attachments")
 MESSAGE_FILE_TOOLS = [{"type": "code_interpreter"}, {"type": "file_search"}]   # v1 message files serve every tool
 # Until the Files API exists (reference/files.py), a v1 file id is any id with OpenAI's file prefix.
-FILES_SERVED = importlib.util.find_spec(f"{__package__}.files") is not None
-
-
 def file_usable(api: "API", file_id: str, owner: str | None) -> bool:
     """The one place that decides whether ``file_id`` names a file this caller may give an assistant or message."""
-    if not FILES_SERVED:
-        return file_id.startswith("file-")
     rec = api.store.get(file_id, "file")
-    if rec is None or (api.owners and rec.owner != owner and "cross-key-visible" not in api.faults):
+    if rec is None or (rec.owner != owner and "cross-key-visible" not in api.faults):
         return False
     return rec.obj.get("purpose", "assistants") == "assistants"
 
@@ -271,10 +266,6 @@ def message_file(msg: Record, file_id: str) -> dict:
     return {"id": file_id, "object": "thread.message.file", "created_at": msg.obj["created_at"], "message_id": msg.id}
 
 
-def _json(body: Any) -> Response:
-    return Response(json.dumps(body), media_type="application/json")
-
-
 class FileEndpoints:
     """The v1-only file sub-resources of assistants and messages (served for v1-shaped requests only)."""
 
@@ -324,18 +315,18 @@ class FileEndpoints:
             resources.setdefault("code_interpreter", {})["file_ids"] = ids + [file_id]
             attached_now(self.api, asst, [file_id])
             self.api.store.commit()
-        return _json(assistant_file(asst, file_id))
+        return respond(assistant_file(asst, file_id))
 
     async def list_assistant_files(self, request: Request, owner: str | None, assistant_id: str) -> Response:
         asst = self._assistant(owner, assistant_id)
-        return _json(page(assistant_file_ids(asst.obj), lambda f: assistant_file(asst, f), request.query_params,
+        return respond(page(assistant_file_ids(asst.obj), lambda f: assistant_file(asst, f), request.query_params,
                           self.api.faults))
 
     async def get_assistant_file(self, request: Request, owner: str | None, assistant_id: str,
                                  file_id: str) -> Response:
         asst = self._assistant(owner, assistant_id)
         self._attached(asst, file_id)
-        return _json(assistant_file(asst, file_id))
+        return respond(assistant_file(asst, file_id))
 
     async def detach(self, request: Request, owner: str | None, assistant_id: str, file_id: str) -> Response:
         asst = self._assistant(owner, assistant_id)
@@ -355,7 +346,7 @@ class FileEndpoints:
     async def list_message_files(self, request: Request, owner: str | None, thread_id: str,
                                  message_id: str) -> Response:
         msg = self._message(owner, thread_id, message_id)
-        return _json(page(message_file_ids(msg.obj), lambda f: message_file(msg, f), request.query_params,
+        return respond(page(message_file_ids(msg.obj), lambda f: message_file(msg, f), request.query_params,
                           self.api.faults))
 
     async def get_message_file(self, request: Request, owner: str | None, thread_id: str, message_id: str,
@@ -363,7 +354,7 @@ class FileEndpoints:
         msg = self._message(owner, thread_id, message_id)
         if file_id not in message_file_ids(msg.obj):
             raise not_found("file", file_id)
-        return _json(message_file(msg, file_id))
+        return respond(message_file(msg, file_id))
 
 
 def vector_stores_refused() -> APIError:
