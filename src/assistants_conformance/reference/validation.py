@@ -77,6 +77,11 @@ def _type_error(param: str, expected: str, value: Any) -> Exception:
                        param, "invalid_type")
 
 
+def too_many_properties(param: str, limit: int, count: int) -> Exception:
+    return bad_request(f"Invalid '{param}': too many properties. Expected an object with at most {limit} "
+                       f"properties, but got {count} instead.", param, "object_above_max_properties")
+
+
 def string(max_len: int | None = None, nullable: bool = True, min_len: int = 0,
            pattern: re.Pattern | None = None) -> Validator:
     def check(value: Any, param: str) -> Any:
@@ -195,9 +200,7 @@ def metadata(rules: Rules) -> Validator:
                 raise bad_request(f"Invalid type for '{param}.{key}': expected a string.", param, "invalid_type")
         if rules.metadata_limits:
             if len(value) > METADATA_MAX_PAIRS:
-                raise bad_request(f"Invalid '{param}': too many properties. Expected an object with at most "
-                                  f"{METADATA_MAX_PAIRS} properties, but got {len(value)} instead.", param,
-                                  "object_above_max_properties")
+                raise too_many_properties(param, METADATA_MAX_PAIRS, len(value))
             for key, item in value.items():
                 if len(key) > METADATA_KEY_MAX:
                     raise bad_request(f"Invalid '{param}': metadata key '{key[:20]}...' is longer than "

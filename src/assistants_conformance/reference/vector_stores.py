@@ -29,7 +29,7 @@ from .files import owned, respond
 from .pagination import page
 from .store import Record, Store
 from .validation import (Schema, _int_range, _type_error, array_of, chunking_strategy, enum, metadata,
-                         obj, string)
+                         obj, string, too_many_properties)
 
 if TYPE_CHECKING:
     from .app import API
@@ -165,9 +165,7 @@ def attributes(value: Any, param: str) -> Any:
     if not isinstance(value, dict):
         raise _type_error(param, "an object", value)
     if len(value) > ATTRIBUTES_MAX_PAIRS:
-        raise bad_request(f"Invalid '{param}': too many properties. Expected an object with at most "
-                          f"{ATTRIBUTES_MAX_PAIRS} properties, but got {len(value)} instead.", param,
-                          "object_above_max_properties")
+        raise too_many_properties(param, ATTRIBUTES_MAX_PAIRS, len(value))
     for key, item in value.items():
         if len(key) > ATTRIBUTE_KEY_MAX:
             raise bad_request(f"Invalid '{param}': key '{key[:20]}...' is longer than {ATTRIBUTE_KEY_MAX} characters.",
