@@ -17,6 +17,7 @@ from .checks import ConformanceFailure, violation
 from .protocol.transitions import TERMINAL
 
 TAG_KEY = "conformance_run"
+SLOW_WAIT_SECONDS = 60.0  # a check that must wait longer than this (expiry windows, store days) runs only with --run-slow
 
 # A function the suites make the model call by naming it in tool_choice: deterministic on any server.
 LOOKUP_FUNCTION = {

@@ -17,10 +17,9 @@ import pytest
 
 from assistants_conformance.checks import ConformanceFailure, violation
 from assistants_conformance.client import TargetError
-from assistants_conformance.flows import hold_run, shared_factory
+from assistants_conformance.flows import SLOW_WAIT_SECONDS, hold_run, shared_factory
 
 HERE = Path(__file__).resolve().parent
-SLOW_WINDOW = 60.0  # seconds of expiry window beyond which the checks count as slow
 
 
 def tolerance(window: float) -> float:
@@ -33,7 +32,7 @@ def pytest_collection_modifyitems(config, items):
     from assistants_conformance.pytest_plugin import _resolved_config
 
     window = _resolved_config(config).profile.expiry_window_seconds
-    if window <= SLOW_WINDOW:
+    if window <= SLOW_WAIT_SECONDS:
         return
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents:

@@ -16,7 +16,8 @@ from typing import Any, Iterator
 import pytest
 
 from assistants_conformance.checks import ConformanceFailure, require, violation
-from assistants_conformance.flows import INDEXING_DONE, expect_error, poll_run, poll_vector_store, shared_factory
+from assistants_conformance.flows import (INDEXING_DONE, SLOW_WAIT_SECONDS, expect_error, poll_run, poll_vector_store,
+                                         shared_factory)
 from assistants_conformance.protocol.transitions import TERMINAL
 
 READABLE = (
@@ -387,7 +388,7 @@ EXPIRED_STORE_QUESTION = "What do the conformance notes say about the harbour at
 @pytest.mark.check("VSTORE-011")
 @pytest.mark.level("MUST")
 @pytest.mark.capability("file_search")
-def test_expired_store_fails_runs(factory, client, profile):
+def test_expired_store_fails_runs(factory, client, profile, request):
     """A run that would search an expired vector store ends failed (or is refused with 400 when it is created); it never runs normally.
     Vector stores: expiration policies (runs that use expired vector stores fail). The store expires 1 day after
     its last activity (expires_after {anchor: last_active_at, days: 1}): the check needs the profile's
@@ -399,6 +400,8 @@ def test_expired_store_fails_runs(factory, client, profile):
     if day is None:
         pytest.skip(f"unsupported: the target profile {profile.name!r} declares no vector_store_day_seconds (a store "
                     "expires a day, 86,400 s, after its last activity: too long for a check to wait)")
+    if day > SLOW_WAIT_SECONDS and not request.config.getoption("--run-slow"):
+        pytest.skip(f"slow check: run with --run-slow (it waits the profile's vector store day, {day:g} s)")
     notes = factory.file("expiring-notes.txt", READABLE[0])["id"]
     created = factory.post_vector_store({"name": "conformance expiring store", "file_ids": [notes],
                                          "metadata": factory.tag(),
