@@ -6,6 +6,7 @@ switched on. Faults are fixed when the process starts (``--fault NAME``); no req
 
 from __future__ import annotations
 
+import os
 import random
 
 FAULTS: dict[str, str] = {
@@ -92,11 +93,16 @@ FAULTS: dict[str, str] = {
 }
 
 
+# The coin of the flaky faults: seeded by ASSISTANTS_CONFORMANCE_FAULT_SEED when set, so that a test can
+# replay one sequence of answers; else from the system's entropy.
+_coin = random.Random(os.environ.get("ASSISTANTS_CONFORMANCE_FAULT_SEED"))
+
+
 def says_deleted(faults: frozenset[str]) -> bool:
     """What a delete answer's `deleted` field says (the object is deleted either way)."""
     if "delete-not-deleted" in faults:
         return False
-    return not ("flaky-delete-not-deleted" in faults and random.random() < 0.5)
+    return not ("flaky-delete-not-deleted" in faults and _coin.random() < 0.5)
 
 
 class UnknownFault(ValueError):

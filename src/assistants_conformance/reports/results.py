@@ -271,6 +271,19 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
+RECORD_DEFAULTS = (("level", ""), ("capability", None), ("rule", ""), ("message", ""), ("reason", ""),
+                   ("blocked_by", None), ("errors", []), ("traceback", None), ("outcomes", None),
+                   ("duration", 0.0), ("evidence", []), ("exchanges", []), ("cases", []))
+
+
+def with_defaults(record: dict) -> dict:
+    """A check record with every field present (documents of older harness versions lack the newer ones)."""
+    record.setdefault("area", record["id"].split("-")[0].lower())
+    for key, default in RECORD_DEFAULTS:
+        record.setdefault(key, list(default) if isinstance(default, list) else default)
+    return record
+
+
 class ResultsError(Exception):
     """A results.json that cannot be read (one line)."""
 
@@ -288,11 +301,9 @@ def load_results(path: str | Path) -> dict:
     for record in document["checks"]:
         if not isinstance(record, dict) or record.get("status") not in STATUSES or "id" not in record:
             raise ResultsError(f"{path}: a check record without an id or a known status: {str(record)[:120]}")
-        record.setdefault("area", record["id"].split("-")[0].lower())
-        for key, default in (("level", ""), ("capability", None), ("rule", ""), ("message", ""), ("reason", ""),
-                             ("blocked_by", None), ("errors", []), ("traceback", None),
-                             ("duration", 0.0), ("evidence", []), ("exchanges", []), ("cases", [])):
-            record.setdefault(key, default)
-    document.setdefault("counts", count_statuses(document["checks"]))
+        with_defaults(record)
+    counts = document.setdefault("counts", count_statuses(document["checks"]))
+    for status in (*STATUSES, "total"):  # a document from an older harness lacks the newer statuses
+        counts.setdefault(status, 0)
     document.setdefault("deselected", [])
     return document
