@@ -22,7 +22,8 @@ from .errors import APIError, bad_request, not_found
 from .faults import says_deleted
 from .pagination import page
 from .store import Record, Store
-from .validation import Bodies, Rules, validate
+from .bodies import Bodies
+from .validation import Rules, validate
 from .files import FilesAPI
 from .vector_stores import VectorStoresAPI
 

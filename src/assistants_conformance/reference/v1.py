@@ -27,7 +27,7 @@ from .errors import APIError, bad_request, not_found
 from .files import respond
 from .pagination import page
 from .store import Record
-from .validation import Schema, array_of, string, validate
+from .validation import array_of, string
 
 if TYPE_CHECKING:
     from .app import API
@@ -271,7 +271,6 @@ class FileEndpoints:
 
     def __init__(self, api: "API") -> None:
         self.api = api
-        self.attach_schema = Schema({"file_id": string(nullable=False)}, required=("file_id",))
         a = r"/v1/assistants/(?P<assistant_id>[^/]+)/files"
         m = r"/v1/threads/(?P<thread_id>[^/]+)/messages/(?P<message_id>[^/]+)/files"
         self.table: list[tuple[str, re.Pattern, Callable[..., Awaitable[Response]]]] = [
@@ -301,7 +300,7 @@ class FileEndpoints:
 
     async def attach(self, request: Request, owner: str | None, assistant_id: str) -> Response:
         asst = self._assistant(owner, assistant_id)
-        body = await self.api.body(request, self.attach_schema)
+        body = await self.api.body(request, self.api.bodies.attach_assistant_file)
         file_id = body["file_id"]
         if not file_usable(self.api, file_id, owner):
             raise bad_request(f"No file found with id '{file_id}' (it must be uploaded with purpose 'assistants').",

@@ -28,8 +28,6 @@ from .errors import APIError, bad_request, not_found
 from .files import owned, respond
 from .pagination import page
 from .store import Record, Store
-from .validation import (Schema, _int_range, _type_error, array_of, chunking_strategy, enum, metadata,
-                         obj, string, too_many_properties)
 
 if TYPE_CHECKING:
     from .app import API
@@ -38,9 +36,6 @@ FILE_STATUSES = ("in_progress", "completed", "failed", "cancelled")
 THREAD_STORE_DAYS = 7            # stores made by thread helpers expire 7 days after their last activity
 DEFAULT_INDEX_DELAY = 0.05       # seconds per file
 DEFAULT_DAY_SECONDS = 86_400.0
-ATTRIBUTES_MAX_PAIRS = 16
-ATTRIBUTE_KEY_MAX = 64
-ATTRIBUTE_STRING_MAX = 512
 POLL_HEADERS = {"openai-poll-after-ms": "25"}
 
 
@@ -158,27 +153,6 @@ def counts_of(records: list[Record]) -> dict:
     return {**counts, "total": len(records)}
 
 
-def attributes(value: Any, param: str) -> Any:
-    """Vector store file attributes: up to 16 pairs, keys <= 64 characters, values strings (<= 512), numbers or booleans."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise _type_error(param, "an object", value)
-    if len(value) > ATTRIBUTES_MAX_PAIRS:
-        raise too_many_properties(param, ATTRIBUTES_MAX_PAIRS, len(value))
-    for key, item in value.items():
-        if len(key) > ATTRIBUTE_KEY_MAX:
-            raise bad_request(f"Invalid '{param}': key '{key[:20]}...' is longer than {ATTRIBUTE_KEY_MAX} characters.",
-                              param, "string_above_max_length")
-        if isinstance(item, str):
-            if len(item) > ATTRIBUTE_STRING_MAX:
-                raise bad_request(f"Invalid '{param}.{key}': string longer than {ATTRIBUTE_STRING_MAX} characters.",
-                                  f"{param}.{key}", "string_above_max_length")
-        elif not isinstance(item, (bool, int, float)):
-            raise _type_error(f"{param}.{key}", "a string, number or boolean", item)
-    return dict(value)
-
-
 class VectorStoresAPI:
     def __init__(self, api: "API") -> None:
         self.api = api
@@ -188,27 +162,6 @@ class VectorStoresAPI:
         self.index_delay: float = getattr(settings, "index_delay_seconds", DEFAULT_INDEX_DELAY)
         self.day_seconds: float = getattr(settings, "vector_store_day_seconds", DEFAULT_DAY_SECONDS)
         self.tasks: dict[str, asyncio.Task] = {}       # vector store file record id -> indexing task
-        rules = api.rules
-        expires_after = obj(Schema({"anchor": enum("last_active_at", nullable=False),
-                                    "days": _int_range(1, 365, nullable=False)}, required=("anchor", "days")),
-                            rules, nullable=False)
-        ids = string(nullable=False)
-        strategy = chunking_strategy(rules)
-        self.create_body = Schema({"file_ids": array_of(ids, max_items=500, nullable=False),
-                                   "name": string(nullable=False), "description": string(nullable=False),
-                                   "expires_after": expires_after, "chunking_strategy": strategy,
-                                   "metadata": metadata(rules)})
-        nullable_expiry = obj(Schema({"anchor": enum("last_active_at", nullable=False),
-                                      "days": _int_range(1, 365, nullable=False)}, required=("anchor", "days")), rules)
-        self.modify_body = Schema({"name": string(), "expires_after": nullable_expiry, "metadata": metadata(rules)})
-        self.file_body = Schema({"file_id": ids, "chunking_strategy": strategy, "attributes": attributes},
-                                required=("file_id",))
-        self.attributes_body = Schema({"attributes": attributes}, required=("attributes",))
-        self.batch_body = Schema({"file_ids": array_of(ids, max_items=2000, min_items=1, nullable=False),
-                                  "files": array_of(obj(self.file_body, rules, nullable=False), max_items=2000,
-                                                    min_items=1, nullable=False),
-                                  "chunking_strategy": strategy, "attributes": attributes})
-
     # ---- stores: derived fields -----------------------------------------------------------------------------
     def refresh(self, rec: Record) -> dict:
         """Recompute a store's counts, usage and status from its files; returns the wire object."""
@@ -425,7 +378,7 @@ class VectorStoresAPI:
         return self.api.find("vector_store", vs_id, owner)
 
     async def create(self, request: Request, owner: str | None) -> Response:
-        body = await self.api.body(request, self.create_body)
+        body = await self.api.body(request, self.api.bodies.create_vector_store)
         file_ids = body.get("file_ids") or []
         self.check_files(file_ids, owner, "file_ids")
         vs = self.new_store(owner, body.get("name"), body.get("metadata"), body.get("expires_after"),
@@ -445,7 +398,7 @@ class VectorStoresAPI:
 
     async def modify(self, request: Request, owner: str | None, vector_store_id: str) -> Response:
         vs = self.find_store(vector_store_id, owner)
-        body = await self.api.body(request, self.modify_body)
+        body = await self.api.body(request, self.api.bodies.modify_vector_store)
         if "vector-store-modify-ignored" in self.faults:
             body = {}
         if "name" in body:
@@ -509,7 +462,7 @@ class VectorStoresAPI:
 
     async def create_file(self, request: Request, owner: str | None, vector_store_id: str) -> Response:
         vs = self.writable_store(vector_store_id, owner)
-        body = await self.api.body(request, self.file_body)
+        body = await self.api.body(request, self.api.bodies.create_vector_store_file)
         self.find_reference("file", body["file_id"], owner, "file_id")
         rec = self.attach(vs, body["file_id"], owner, body.get("chunking_strategy"), body.get("attributes"))
         self.refresh(vs)
@@ -529,7 +482,7 @@ class VectorStoresAPI:
     async def update_file(self, request: Request, owner: str | None, vector_store_id: str, file_id: str) -> Response:
         self.find_store(vector_store_id, owner)
         rec = self.find_file(vector_store_id, file_id, owner)
-        body = await self.api.body(request, self.attributes_body)
+        body = await self.api.body(request, self.api.bodies.update_vector_store_file)
         rec.obj["attributes"] = body["attributes"] or {}
         self.store.touch(rec)
         self.store.commit()
@@ -556,7 +509,7 @@ class VectorStoresAPI:
 
     async def create_batch(self, request: Request, owner: str | None, vector_store_id: str) -> Response:
         vs = self.writable_store(vector_store_id, owner)
-        body = await self.api.body(request, self.batch_body)
+        body = await self.api.body(request, self.api.bodies.create_file_batch)
         if ("file_ids" in body) == ("files" in body):
             raise bad_request("Give exactly one of 'file_ids' or 'files'.", "file_ids", "invalid_value")
         strategy, attrs = body.get("chunking_strategy"), body.get("attributes")
