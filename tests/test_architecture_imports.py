@@ -148,7 +148,6 @@ def test_the_graph_builder_reads_relative_lazy_and_type_checking_imports(tmp_pat
     assert reaches(graph, "pkg.sub.leaf", "pkg.sub") and not reaches(graph, "pkg", "pkg.top")
 
 
-@UNTANGLING
 def test_no_import_cycle_in_the_reference_server():
     reference = {m for m in GRAPH if inside(m, REFERENCE)}
     assert cycles(GRAPH, reference) == []
@@ -159,7 +158,6 @@ def test_no_import_cycle_anywhere_in_src():
     assert cycles(GRAPH) == []
 
 
-@UNTANGLING
 def test_the_only_cycles_in_src_are_the_known_harness_circles():
     """Until item 2 of issue 14 breaks them: no new circle may appear, inside or outside reference/."""
     known = [[f"{PACKAGE}.config", f"{PACKAGE}.dialects"],
@@ -181,7 +179,6 @@ def test_protocol_and_reference_never_import_each_other():
     assert wrong == [], show(wrong)
 
 
-@UNTANGLING
 def test_no_lazy_import_of_a_reference_module_inside_reference():
     lazy = [i for m in GRAPH if inside(m, REFERENCE) for i in GRAPH[m] if i.in_function and inside(i.target, REFERENCE)]
     assert lazy == [], "move the shared piece down into a lower module instead:\n" + show(lazy)
@@ -192,7 +189,6 @@ def cycle_dodges(modules: set[str]) -> list[Import]:
     return [i for m in sorted(modules) for i in GRAPH[m] if i.in_function and reaches(GRAPH, i.target, i.source)]
 
 
-@UNTANGLING
 def test_no_import_inside_a_function_of_reference_closes_a_loop():
     dodges = cycle_dodges({m for m in GRAPH if inside(m, REFERENCE)})
     assert dodges == [], show(dodges)

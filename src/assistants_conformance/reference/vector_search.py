@@ -1,4 +1,5 @@
-"""POST /v1/vector_stores/{vector_store_id}/search: BM25 over a store's chunks, filtered by file attributes.
+"""POST /v1/vector_stores/{vector_store_id}/search: BM25 over a store's chunks, filtered by file attributes
+(the body and its filter validation are in bodies.py).
 
     {"query": "llama diet", "max_num_results": 5,
      "filters": {"type": "and", "filters": [{"type": "eq", "key": "team", "value": "ops"},
@@ -15,18 +16,16 @@ never equal to numbers; in/nin take an array (a single value counts as an array 
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from .errors import bad_request
-from .files import respond
+from .plumbing import Context, respond
 from .search import rank
-from .vector_stores import store_chunks, touch_vector_store, vector_store_expired
-
-if TYPE_CHECKING:
-    from .vector_stores import VectorStoresAPI
+from .vector_index import VectorIndex, store_chunks, touch_vector_store, vector_store_expired
 
 DEFAULT_MAX_RESULTS = 10
 _ORDER = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
@@ -64,20 +63,24 @@ def matches(flt: dict, attributes: dict) -> bool:
 # ---- the endpoint -------------------------------------------------------------------------------------------
 
 class VectorStoreSearch:
-    def __init__(self, stores: "VectorStoresAPI") -> None:
-        self.stores = stores
-        self.store = stores.store
+    def __init__(self, ctx: Context, index: VectorIndex) -> None:
+        self.ctx = ctx
+        self.index = index
+        self.store = ctx.store
+
+    def routes(self) -> list[Route]:
+        return [self.ctx.route("POST", "/v1/vector_stores/{vector_store_id}/search", self.search)]
 
     def attributes_of(self, vs_id: str, file_id: str) -> dict:
         rec = self.store.get(f"{vs_id}:{file_id}", "vector_store.file")
         return (rec.obj.get("attributes") if rec is not None else None) or {}
 
     async def search(self, request: Request, owner: str | None, vector_store_id: str) -> Response:
-        vs = self.stores.find_store(vector_store_id, owner)
-        self.stores.refresh(vs)     # picks up indexing a restart left pending, and expiry
+        vs = self.ctx.find("vector_store", vector_store_id, owner)
+        self.index.refresh(vs)     # picks up indexing a restart left pending, and expiry
         if vector_store_expired(self.store, vs.id):
             raise bad_request(f"Vector store {vector_store_id} has expired; it cannot be searched.", None, "expired")
-        body = await self.stores.api.body(request, self.stores.api.bodies.search_vector_store)
+        body = await self.ctx.body(request, self.ctx.bodies.search_vector_store)
         query = body["query"]
         chunks = store_chunks(self.store, vs.id)
         if body.get("filters") is not None:
