@@ -121,7 +121,6 @@ def reaches(graph: dict[str, list[Import]], start: str, goal: str) -> bool:
 
 
 GRAPH = import_graph(SRC, PACKAGE)
-UNTANGLING = pytest.mark.xfail(strict=True, reason="issue 14 item 1: reference/ is untangled in the next commits")
 
 
 def inside(module: str, package: str) -> bool:
@@ -206,7 +205,6 @@ def test_dialect_layers_sit_on_top_of_the_reference_server():
     assert wrong == [], "only app.py assembles the dialect layers:\n" + show(wrong)
 
 
-@UNTANGLING
 def test_every_reference_module_is_under_400_lines():
     sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines())
              for p in sorted((SRC / PACKAGE / "reference").glob("*.py"))}

@@ -19,7 +19,7 @@ import copy
 import threading
 from bisect import bisect_left
 
-from . import model, sandbox, search, tool_model
+from . import arithmetic, model, sandbox, search, tool_model
 from .errors import bad_request
 from .file_records import create_file
 from .run_output import RunOutput
@@ -143,7 +143,7 @@ async def _run_program(code: str, inputs: dict[str, bytes]) -> sandbox.SandboxRe
 
 async def _code_interpreter(engine: RunOutput, rec: Record, turn: model.Turn, user_text: str) -> model.Turn | None:
     faults = engine.faults
-    math = tool_model.find_math(user_text)
+    math = arithmetic.find_math(user_text)
     code = tool_model.program_for(math, tool_model.wanted_outputs(user_text) if math else [])
     call = {"id": engine.ids.new("call"), "type": "code_interpreter", "code_interpreter": {"input": "", "outputs": []}}
     step = _open_call(engine, rec, call)
