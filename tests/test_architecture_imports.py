@@ -6,12 +6,14 @@
 * no import inside a function in reference/ names a reference module (such lazy imports only dodge a cycle), and
   nowhere in src/ does an import inside a function close a loop;
 * the dialect layers of reference/ (dialects, v1, v1_files) are imported only by app.py and each other;
-* every module in reference/ is under 400 lines.
+* every module in reference/ is under 400 lines;
+* reference/README.md's "Layout" table lists every reference module, each below all the modules that import it.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,3 +211,20 @@ def test_every_reference_module_is_under_400_lines():
     sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines())
              for p in sorted((SRC / PACKAGE / "reference").glob("*.py"))}
     assert {name: n for name, n in sizes.items() if n >= MAX_LINES} == {}
+
+
+def layout_order() -> list[str]:
+    """The reference modules in the order reference/README.md's "Layout" table lists them."""
+    readme = (SRC / PACKAGE / "reference" / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[2] for line in section.splitlines() if line.startswith("|") and line.count("|") >= 4]
+    return [f"{REFERENCE}.{name}" for row in rows for name in re.findall(r"`(\w+)\.py`", row)]
+
+
+def test_the_reference_layout_table_lists_modules_in_import_order():
+    order = layout_order()
+    modules = {m for m in GRAPH if inside(m, REFERENCE) and m.rsplit(".", 1)[1] not in ("reference", "__main__")}
+    assert sorted(set(order)) == sorted(modules) and len(order) == len(set(order)), "list each module once"
+    position = {m: i for i, m in enumerate(order)}
+    upward = [i for m in order for i in GRAPH[m] if i.target in position and position[i.target] <= position[m]]
+    assert upward == [], "a module imports only modules listed below it in reference/README.md:\n" + show(upward)
