@@ -188,3 +188,30 @@ def test_repeat_marks_the_checks_a_random_fault_touches_unstable(tmp_path, monke
         assert checks[check_id]["message"].startswith("unstable: the outcome changed between 3 identical runs")
     assert proc.returncode == 1  # unstable is its own state; without a baseline it does not pass the gate
     assert "unstable" in (tmp_path / "report" / "summary.md").read_text()
+
+
+def test_a_check_declares_every_capability_and_profile_field_it_needs(pytester, server):
+    profile = pytester.path / "profile.yaml"
+    profile.write_text("name: partial\nmodel: m\ncapabilities: [files]\n")
+    result, document = run_inner(pytester, server, """
+        import pytest
+        @pytest.mark.check("DEMO-020")
+        @pytest.mark.level("MUST")
+        @pytest.mark.capability("files", "vector_stores")
+        def test_two(client):
+            '''Needs two capabilities.'''
+            raise AssertionError("must not run")
+        @pytest.mark.check("DEMO-021")
+        @pytest.mark.level("MUST")
+        @pytest.mark.capability("files")
+        @pytest.mark.profile_field("max_file_bytes")
+        def test_field(client):
+            '''Needs a profile field.'''
+            raise AssertionError("must not run")
+    """, "--profile", str(profile))
+    checks = _by_id(document)
+    assert checks["DEMO-020"]["status"] == "unsupported"
+    assert checks["DEMO-020"]["reason"] == "the target profile 'partial' does not declare the 'vector_stores' capability"
+    assert checks["DEMO-020"]["capability"] == "files, vector_stores"
+    assert checks["DEMO-021"]["status"] == "unsupported"
+    assert checks["DEMO-021"]["reason"] == "the target profile 'partial' declares no max_file_bytes"

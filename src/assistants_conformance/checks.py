@@ -1,7 +1,8 @@
 """Conformance checks: their identity (id, level, capability, rule) and how they fail.
 
-A check is a test in suites/ marked with `check("AREA-NNN")`, `level(...)` and optionally
-`capability(...)`; the first line of its docstring is the rule it checks. A check fails through
+A check is a test in suites/ marked with `check("AREA-NNN")`, `level(...)` and optionally what it needs:
+`capability(NAME, ...)` (capabilities the target's profile must declare) and `profile_field(NAME, ...)`
+(profile fields that must be set, e.g. max_file_bytes); the first line of its docstring is the rule it checks. A check fails through
 `violation()` (or a plain assert): the plugin renders the failure with the check id, the rule and the
 evidence (the recorded, redacted exchanges).
 """
@@ -23,14 +24,23 @@ class CheckInfo:
     id: str
     area: str
     level: str
-    capability: str | None
+    capability: str | None  # the capabilities it needs, joined with ", " (None: none): for reports
     rule: str
     nodeid: str
+    capabilities: tuple[str, ...] = ()   # every capability the check needs (all must be declared)
+    profile_fields: tuple[str, ...] = ()  # profile fields that must be set (not None)
 
     @property
     def core(self) -> bool:
-        """Core checks (MUST, no capability) apply to every target and cannot be exempted."""
-        return self.level == "MUST" and self.capability is None
+        """Core checks (MUST, nothing needed) apply to every target and cannot be exempted."""
+        return self.level == "MUST" and not self.capabilities and not self.profile_fields
+
+    def needs(self) -> str:
+        """What the check needs, for docs: 'files, vector_stores; profile: max_file_bytes' ('' for nothing)."""
+        parts = [", ".join(self.capabilities)] if self.capabilities else []
+        if self.profile_fields:
+            parts.append("profile: " + ", ".join(self.profile_fields))
+        return "; ".join(parts)
 
 
 class CheckDefinitionError(Exception):
@@ -49,13 +59,14 @@ def check_info(item) -> CheckInfo | None:
     level = level_marker.args[0] if level_marker and level_marker.args else ""
     if level not in LEVELS:
         raise CheckDefinitionError(f"{item.nodeid}: level {level!r} is not one of {', '.join(LEVELS)}")
-    cap_marker = item.get_closest_marker("capability")
-    capability = cap_marker.args[0] if cap_marker and cap_marker.args else None
+    capabilities = tuple(arg for marker in item.iter_markers("capability") for arg in marker.args)
+    fields = tuple(arg for marker in item.iter_markers("profile_field") for arg in marker.args)
     doc = (getattr(item, "function", None) and item.function.__doc__) or ""
     rule = doc.strip().splitlines()[0].strip() if doc.strip() else ""
     if not rule:
         raise CheckDefinitionError(f"{item.nodeid}: check {check_id} has no rule (first docstring line)")
-    return CheckInfo(check_id, _area(item, check_id), level, capability, rule, item.nodeid)
+    return CheckInfo(check_id, _area(item, check_id), level, ", ".join(capabilities) or None, rule, item.nodeid,
+                     capabilities, fields)
 
 
 def _area(item, check_id: str) -> str:

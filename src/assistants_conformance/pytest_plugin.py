@@ -62,7 +62,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in (
         "check(id): stable conformance check id, e.g. LIFE-001",
         "level(name): MUST, SHOULD or MAY",
-        "capability(name): target capability the check needs (see specs/profiles)",
+        "capability(name, ...): target capabilities the check needs (see specs/profiles)",
+        "profile_field(name, ...): profile fields the check needs set (e.g. max_file_bytes)",
         "slow: long-running check (real expiry waits); run with --run-slow",
         "dialect(name): the check is about one dialect's own rule (azure, v1); unsupported under the others",
     ):
@@ -124,9 +125,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     marker = item.get_closest_marker("dialect")
     if marker is not None and config.dialect not in marker.args:
         unsupported(f"a check of the {'/'.join(marker.args)} dialect; the target speaks {config.dialect}")
-    if info.capability is not None and info.capability not in config.profile.capabilities:
-        unsupported(f"the target profile {config.profile.name!r} does not declare the {info.capability!r} capability"
+    missing = [c for c in info.capabilities if c not in config.profile.capabilities]
+    if missing:
+        unsupported(f"the target profile {config.profile.name!r} does not declare "
+                    + ", ".join(f"the {c!r} capability" for c in missing)
                     + (f" (or the {config.dialect} dialect has no such thing)" if config.dialect != "openai" else ""))
+    unset = [name for name in info.profile_fields if getattr(config.profile, name, None) is None]
+    if unset:
+        unsupported(f"the target profile {config.profile.name!r} declares no {', '.join(unset)}")
 
 
 # --- results ----------------------------------------------------------------------------------------

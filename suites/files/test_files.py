@@ -18,7 +18,6 @@ import pytest
 
 from assistants_conformance.checks import require, violation
 from assistants_conformance.flows import expect_error, shared_factory
-from assistants_conformance.outcomes import unsupported
 
 # Bytes a text-normalising server would alter: a UTF-8 byte order mark, CRLF line ends, multi-byte
 # characters, a tab, trailing blanks and no final newline.
@@ -199,12 +198,10 @@ def test_list_limit_order_after(uploads, client):
 
 @pytest.mark.check("FILE-006")
 @pytest.mark.level("MUST")
-@pytest.mark.capability("isolation")
+@pytest.mark.capability("isolation", "files")
 def test_files_stay_with_their_key(uploads, second_client, profile):
     """Files uploaded with one API key (project) are invisible to another: retrieve, content and delete answer 404 and the list leaves them out.
     Files API; the docs scope objects to the project that made them."""
-    if not profile.has("files"):
-        unsupported(f"the target profile {profile.name!r} does not declare the 'files' capability")
     file_id = uploads.b["id"]
     for method, path in (("GET", f"/files/{file_id}"), ("GET", f"/files/{file_id}/content"),
                          ("DELETE", f"/files/{file_id}")):
@@ -221,13 +218,11 @@ def test_files_stay_with_their_key(uploads, second_client, profile):
 @pytest.mark.check("FILE-007")
 @pytest.mark.level("MUST")
 @pytest.mark.capability("files")
+@pytest.mark.profile_field("max_file_bytes")  # a check cannot upload OpenAI's 512 MB
 def test_size_limit(factory, profile):
     """An upload one byte past the target's size limit is refused with 400 naming the file; one of exactly the limit is accepted.
     Files API: individual files can be up to 512 MB (the profile's max_file_bytes declares the target's limit)."""
     limit = profile.max_file_bytes
-    if limit is None:
-        unsupported(f"the target profile {profile.name!r} declares no max_file_bytes "
-                    "(a check cannot upload OpenAI's 512 MB)")
     at_limit = factory.post_file("at-limit.txt", b"x" * limit, "user_data")
     require(at_limit.status_code == 200,
             f"an upload of exactly max_file_bytes = {limit} bytes answered {at_limit.status_code}, expected 200",

@@ -14,7 +14,7 @@ from ._judging import (annotation_range_problems, fail_with, step_contract_probl
                        tool_call_problems)
 from ._scenarios import CONTENT_INCLUDE, inconclusive
 
-pytestmark = [pytest.mark.capability("file_search")]
+pytestmark = [pytest.mark.capability("file_search", "files", "vector_stores")]  # the run searches an uploaded file
 
 
 @pytest.mark.check("TOOL-010")

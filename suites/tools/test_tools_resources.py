@@ -15,7 +15,7 @@ from assistants_conformance.checks import violation
 from assistants_conformance.flows import expect_error
 
 from ._judging import fail_with
-from ._scenarios import DOCUMENT, need
+from ._scenarios import DOCUMENT
 
 MAX_CODE_FILES = 20
 MAX_VECTOR_STORES = 1
@@ -44,7 +44,7 @@ def _bound(factory, resources_for, count_inside: int, count_past: int, what: str
 
 @pytest.mark.check("TOOL-001")
 @pytest.mark.level("MUST")
-@pytest.mark.capability("code_interpreter")
+@pytest.mark.capability("code_interpreter", "files")
 @pytest.mark.dialect("openai", "azure")  # v1 has no tool_resources (assistant file_ids instead)
 def test_code_interpreter_file_limit(factory, profile):
     """tool_resources.code_interpreter.file_ids of up to 20 files is accepted on assistants and threads, and 21 is rejected with 400 naming tool_resources.
@@ -52,7 +52,6 @@ def test_code_interpreter_file_limit(factory, profile):
     Create assistant / create thread / modify: "a list of file IDs made available to the code_interpreter
     tool. There can be a maximum of 20 files associated with the tool."
     """
-    need(profile, "files")
     ids = [factory.file(f"limit-{i}.txt", f"conformance file {i}\n".encode())["id"]
            for i in range(MAX_CODE_FILES + 1)]
     _bound(factory, lambda n: ({"code_interpreter": {"file_ids": ids[:n]}}, "code_interpreter"),
@@ -61,14 +60,13 @@ def test_code_interpreter_file_limit(factory, profile):
 
 @pytest.mark.check("TOOL-002")
 @pytest.mark.level("MUST")
-@pytest.mark.capability("file_search")
+@pytest.mark.capability("file_search", "vector_stores")
 def test_file_search_vector_store_limit(factory, profile):
     """tool_resources.file_search.vector_store_ids of one vector store is accepted on assistants and threads, and two are rejected with 400 naming tool_resources.
 
     Create assistant / create thread / modify: "the vector store attached to this assistant. There can be a
     maximum of 1 vector store attached."
     """
-    need(profile, "vector_stores")
     ids = [factory.vector_store(name=f"conformance limit {i}")["id"] for i in range(MAX_VECTOR_STORES + 1)]
     _bound(factory, lambda n: ({"file_search": {"vector_store_ids": ids[:n]}}, "file_search"),
            MAX_VECTOR_STORES, MAX_VECTOR_STORES + 1, "file_search.vector_store_ids")
@@ -100,7 +98,7 @@ def _thread_store(factory, thread_id: str, file_id: str, how: str) -> list[str]:
 
 @pytest.mark.check("TOOL-003")
 @pytest.mark.level("MUST")
-@pytest.mark.capability("file_search")
+@pytest.mark.capability("file_search", "files", "vector_stores")
 def test_attachments_create_thread_store(factory, profile):
     """A file attached to a message with the file_search tool goes into a vector store created for the thread (named in its tool_resources, expiring 7 days after last activity).
 
@@ -108,7 +106,6 @@ def test_attachments_create_thread_store(factory, profile):
     the thread, created if it has none; such stores expire 7 days after they were last active. Attachments
     are tried on create thread (its messages) and on create message.
     """
-    need(profile, "files", "vector_stores")
     attached = factory.file("attachment.txt", DOCUMENT.encode())
     attachments = [{"file_id": attached["id"], "tools": [{"type": "file_search"}]}]
     message = {"role": "user", "content": ATTACH_PROMPT, "attachments": attachments}

@@ -20,7 +20,6 @@ from assistants_conformance.checks import ConformanceFailure, require, violation
 from assistants_conformance.flows import (INDEXING_DONE, SLOW_WAIT_SECONDS, expect_error, poll_run, poll_vector_store,
                                          shared_factory)
 from assistants_conformance.protocol.transitions import TERMINAL
-from assistants_conformance.outcomes import unsupported
 
 READABLE = (
     b"Conformance notes, part one. The harbour at Quillan freezes in February; boats wait at Port Esk.\n",
@@ -390,19 +389,15 @@ EXPIRED_STORE_QUESTION = "What do the conformance notes say about the harbour at
 
 @pytest.mark.check("VSTORE-011")
 @pytest.mark.level("MUST")
-@pytest.mark.capability("file_search")
+@pytest.mark.capability("file_search", "vector_stores")
+@pytest.mark.profile_field("vector_store_day_seconds")  # a real day, 86,400 s, is too long to wait
 def test_expired_store_fails_runs(factory, client, profile, request):
     """A run that would search an expired vector store ends failed (or is refused with 400 when it is created); it never runs normally.
     Vector stores: expiration policies (runs that use expired vector stores fail). The store expires 1 day after
     its last activity (expires_after {anchor: last_active_at, days: 1}): the check needs the profile's
     vector_store_day_seconds, a test server's short day. Both answers the docs allow are accepted: a 400 at run
     creation, or a run that ends failed; completed, incomplete, requires_action or any other ending fails."""
-    if not profile.has("vector_stores"):
-        unsupported(f"the target profile {profile.name!r} does not declare the 'vector_stores' capability")
     day = profile.vector_store_day_seconds
-    if day is None:
-        unsupported(f"the target profile {profile.name!r} declares no vector_store_day_seconds (a store "
-                    "expires a day, 86,400 s, after its last activity: too long for a check to wait)")
     if day > SLOW_WAIT_SECONDS and not request.config.getoption("--run-slow"):
         pytest.skip(f"slow check: run with --run-slow (it waits the profile's vector store day, {day:g} s)")
     notes = factory.file("expiring-notes.txt", READABLE[0])["id"]
