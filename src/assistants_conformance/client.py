@@ -171,7 +171,8 @@ class ConformanceClient:
     """Talks to the configured target with one API key (or none). Use as a context manager."""
 
     def __init__(self, config: TargetConfig, *, api_key: str | None = _UNSET,
-                 recorder: list[Exchange] | None = None, _shared: httpx.Client | None = None):
+                 recorder: list[Exchange] | None = None, _shared: httpx.Client | None = None,
+                 _observers: list[Callable[[Exchange], Any]] | None = None):
         if not config.base_url:
             raise ValueError("ConformanceClient needs a target: config.base_url is None")
         self.config = config
@@ -179,6 +180,8 @@ class ConformanceClient:
         self.dialect = dialect_for(config)
         self.api_key = config.api_key if api_key is _UNSET else api_key
         self.recorder = recorder
+        # Called with every recorded exchange (e.g. the Factory forgets what a test deleted); shared by siblings.
+        self.observers: list[Callable[[Exchange], Any]] = [] if _observers is None else _observers
         for key in (config.api_key, config.second_api_key, self.api_key):
             redact.register_secret(key)
         self._owns_http = _shared is None
@@ -192,9 +195,10 @@ class ConformanceClient:
     # -- lifecycle
 
     def with_api_key(self, api_key: str | None) -> ConformanceClient:
-        """A sibling using `api_key` (None: no credentials) that shares connections and the recorder.
-        Closing the sibling does nothing; closing this client closes both."""
-        return ConformanceClient(self.config, api_key=api_key, recorder=self.recorder, _shared=self._http)
+        """A sibling using `api_key` (None: no credentials) that shares connections, the recorder and the
+        observers. Closing the sibling does nothing; closing this client closes both."""
+        return ConformanceClient(self.config, api_key=api_key, recorder=self.recorder, _shared=self._http,
+                                 _observers=self.observers)
 
     def close(self) -> None:
         if self._owns_http:
@@ -392,6 +396,8 @@ class ConformanceClient:
         )
         if self.recorder is not None:
             self.recorder.append(exchange)  # list.append is atomic: safe from threads and greenlets
+        for observe in self.observers:
+            observe(exchange)
         return exchange
 
 

@@ -332,15 +332,13 @@ def profile(target):
 
 @pytest.fixture
 def factory(target, client, request):
-    """Creates tagged objects on the target and deletes exactly those at teardown. A cleanup problem
-    is reported as an error of the test that made the objects."""
-    from .flows import Factory
+    """Creates tagged objects on the target and deletes at teardown exactly those the test did not delete
+    itself. A cleanup problem is a CleanupWarning in the warnings summary, never an error of the test."""
+    from .flows import Factory, warn_cleanup
 
     made = Factory(client=client, session_id=target.session_id, model=target.profile.model)
     yield made
-    problems = made.cleanup()
-    if problems:
-        pytest.fail("cleanup failed: " + "; ".join(problems), pytrace=False)
+    warn_cleanup(made.cleanup(), request.node.nodeid)
 
 
 @pytest.fixture(scope="session")

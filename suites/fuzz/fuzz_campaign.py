@@ -420,7 +420,14 @@ def _sent_json(response) -> Any:
 
 def track_created(factory: Factory, method: str, path_template: str, path_parameters: dict, status: int,
                   body: Any) -> None:
-    """Hand every object a create operation reports with 200 to the factory, for cleanup."""
+    """Hand every object a create operation reports with 200 to the factory, for cleanup; a 200 to a
+    DELETE makes the factory forget the object (cleanup does not delete it again)."""
+    if method == "DELETE" and status == 200 and isinstance(path_parameters, dict):
+        try:
+            factory.forget(path_template.format(**path_parameters))
+        except (KeyError, IndexError, ValueError):
+            pass  # a path parameter the case did not fill: nothing of ours was named
+        return
     if method != "POST" or status != 200 or not isinstance(body, dict) or not isinstance(body.get("id"), str):
         return
     obj = body.get("object")
