@@ -72,15 +72,7 @@ def run_suites(*args: str, timeout: float = RUN_TIMEOUT) -> tuple[dict[str, str]
     Returns (status per check id, first failure message per check id, pytest's output tail).
     A check with several test cases is 'fail' if any case failed, 'error' if any errored.
     """
-    with tempfile.TemporaryDirectory(prefix="conformance-proof-") as tmp:
-        results = Path(tmp) / "results.json"
-        cmd = [sys.executable, "-m", "pytest", str(SUITES), "-q", "-p", "no:cacheprovider",
-               "-p", "no:randomly", "--results-json", str(results), *args]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-        output = (proc.stdout + proc.stderr)[-4000:]
-        if not results.exists():
-            raise AssertionError(f"suite run wrote no results (exit {proc.returncode}):\n{output}")
-        records = json.loads(results.read_text(encoding="utf-8"))["checks"]
+    records, output = run_suites_records(*args, timeout=timeout)
     rank = {"pass": 0, "skip": 1, "unsupported": 1, "fail": 2, "error": 3}
     status: dict[str, str] = {}
     messages: dict[str, str] = {}
@@ -91,3 +83,17 @@ def run_suites(*args: str, timeout: float = RUN_TIMEOUT) -> tuple[dict[str, str]
             if record["status"] in ("fail", "error", "unsupported"):  # unsupported: the reason
                 messages.setdefault(check_id, record["message"])
     return status, messages, output
+
+
+def run_suites_records(*args: str, timeout: float = RUN_TIMEOUT) -> tuple[list[dict], str]:
+    """Run the suites in a subprocess (as run_suites); returns results.json's check records and pytest's
+    output tail."""
+    with tempfile.TemporaryDirectory(prefix="conformance-proof-") as tmp:
+        results = Path(tmp) / "results.json"
+        cmd = [sys.executable, "-m", "pytest", str(SUITES), "-q", "-p", "no:cacheprovider",
+               "-p", "no:randomly", "--results-json", str(results), *args]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        output = (proc.stdout + proc.stderr)[-4000:]
+        if not results.exists():
+            raise AssertionError(f"suite run wrote no results (exit {proc.returncode}):\n{output}")
+        return json.loads(results.read_text(encoding="utf-8"))["checks"], output

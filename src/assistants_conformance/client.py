@@ -340,14 +340,15 @@ class ConformanceClient:
                 with _within(min(time.monotonic() + self.profile.request_timeout, total_deadline)):
                     body = _read_prefix(response, EVIDENCE_LIMIT)
                 raw.add(body)
+                parsed, _ = _parse_json(body, content_type)
                 if response.status_code >= 400:
-                    outcome = result(StreamVerdict.HTTP_ERROR,
-                                     f"HTTP {response.status_code} instead of an event stream")
+                    outcome = result(StreamVerdict.HTTP_ERROR, _error_answer(response.status_code, parsed, body))
                 else:
                     outcome = result(StreamVerdict.BAD_CONTENT_TYPE,
-                                     f"content-type {content_type or '(none)'!r} instead of text/event-stream")
+                                     f"answered {response.status_code} with content-type "
+                                     f"{content_type or '(none)'!r}, not a stream (text/event-stream)")
                 outcome.text = body.decode("utf-8", "replace")
-                outcome.json, _ = _parse_json(body, content_type)
+                outcome.json = parsed
                 return outcome
 
             try:
@@ -472,6 +473,15 @@ def _parse_json(body: bytes, content_type: str | None) -> tuple[Any, str | None]
         return jsonlib.loads(body), None
     except ValueError as exc:
         return None, f"body is not JSON ({exc}); content-type {content_type or '(none)'!r}"
+
+
+def _error_answer(status: int, parsed: Any, body: bytes) -> str:
+    """What an error answer to a stream request said: "answered 404 with an error, not a stream: No such run"."""
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    said = error.get("message") if isinstance(error, dict) else None
+    if not isinstance(said, str) or not said.strip():
+        said = body.decode("utf-8", "replace").strip()[:200] or "(empty body)"
+    return redact.redact_text(f"answered {status} with an error, not a stream: {said}") or ""
 
 
 def _evidence(body: bytes | None, limit: int) -> str | None:
