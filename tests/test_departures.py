@@ -67,3 +67,19 @@ def test_stream_messages_say_what_arrived_and_show_that_exchange(upstream):
         assert "the body closed after" not in what_happened(record)
     # The streams that could be read are judged: their events match the contract, whatever the 404 elsewhere.
     assert got["STREAM-002"]["status"] == "pass", got["STREAM-002"]["message"]
+
+
+def test_a_missing_operation_fails_only_the_checks_that_need_it(upstream):
+    # Before: a 404 on POST /threads/runs made every OBJ-* check an error in the tour's setup, so text
+    # content without `annotations` was never reported.
+    got = run_checks(upstream, {"no-create-thread-and-run", "no-annotations"},
+                     "OBJ-001", "OBJ-002", "OBJ-003", "OBJ-004", "OBJ-005", "OBJ-010", "OBJ-011", "OBJ-012")
+    assert {c: r["status"] for c, r in got.items()} == {
+        "OBJ-001": "pass", "OBJ-002": "pass", "OBJ-003": "fail", "OBJ-004": "fail", "OBJ-005": "pass",
+        "OBJ-010": "pass", "OBJ-011": "pass", "OBJ-012": "pass"}, {c: what_happened(r) for c, r in got.items()}
+    assert "annotations" in what_happened(got["OBJ-003"])
+    runs = what_happened(got["OBJ-004"])
+    assert ("not checked: POST /threads/runs answered 404 with an error: Unknown route: POST /v1/threads/runs"
+            in runs), runs
+    assert "contract violation" not in runs  # the runs made by create thread + create run are fine
+    assert any(e["url"].endswith("/threads/runs") and e["status"] == 404 for e in exchanges(got["OBJ-004"]))

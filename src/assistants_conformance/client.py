@@ -342,7 +342,8 @@ class ConformanceClient:
                 raw.add(body)
                 parsed, _ = _parse_json(body, content_type)
                 if response.status_code >= 400:
-                    outcome = result(StreamVerdict.HTTP_ERROR, _error_answer(response.status_code, parsed, body))
+                    outcome = result(StreamVerdict.HTTP_ERROR,
+                                     error_answer(response.status_code, parsed, body, instead=", not a stream"))
                 else:
                     outcome = result(StreamVerdict.BAD_CONTENT_TYPE,
                                      f"answered {response.status_code} with content-type "
@@ -475,13 +476,18 @@ def _parse_json(body: bytes, content_type: str | None) -> tuple[Any, str | None]
         return None, f"body is not JSON ({exc}); content-type {content_type or '(none)'!r}"
 
 
-def _error_answer(status: int, parsed: Any, body: bytes) -> str:
-    """What an error answer to a stream request said: "answered 404 with an error, not a stream: No such run"."""
+def error_answer(status: int | None, parsed: Any, body: bytes | str | None, *, instead: str = "") -> str:
+    """What an answer that is not the expected object said, in words: "answered 404 with an error: No such
+    run" (`instead`, e.g. ", not a stream", goes after "with an error"); redacted."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
     error = parsed.get("error") if isinstance(parsed, dict) else None
     said = error.get("message") if isinstance(error, dict) else None
     if not isinstance(said, str) or not said.strip():
-        said = body.decode("utf-8", "replace").strip()[:200] or "(empty body)"
-    return redact.redact_text(f"answered {status} with an error, not a stream: {said}") or ""
+        said = (body or "").strip()[:200] or "(empty body)"
+    if status is None or status < 400:
+        return redact.redact_text(f"answered {status} without a JSON object{instead}: {said}") or ""
+    return redact.redact_text(f"answered {status} with an error{instead}: {said}") or ""
 
 
 def _evidence(body: bytes | None, limit: int) -> str | None:
