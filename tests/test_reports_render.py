@@ -223,3 +223,43 @@ def test_github_actions_workflow_runs_suites_uploads_report_and_writes_step_summ
     assert 'summary.md" >> "$GITHUB_STEP_SUMMARY"' in scripts
     upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact"))
     assert upload["if"] == "always()" and "REPORT_DIR" in upload["with"]["path"]
+
+
+# --- grouped findings (fuzz) and curl lines ------------------------------------------------------------
+
+
+def test_curl_command_repeats_the_request_with_secrets_as_placeholders():
+    from assistants_conformance.redact import register_secret
+    from assistants_conformance.reports.curl import curl_command
+
+    register_secret("sk-test-curl-secret-0123")
+    line = curl_command({**_EXCHANGE, "request_headers": {
+        "Authorization": "Bearer sk-test-curl-secret-0123", "api-key": "sk-test-curl-secret-0123",
+        "Content-Type": "application/json", "Content-Length": "70", "OpenAI-Beta": "assistants=v2"},
+        "request_body": '{"note": "it\'s sk-test-curl-secret-0123"}'})
+    assert line.startswith("curl -X POST http://127.0.0.1:9/v1/threads/thread_1/runs ")
+    assert '-H "Authorization: Bearer $OPENAI_API_KEY"' in line and '-H "api-key: $AZURE_OPENAI_API_KEY"' in line
+    assert "-H 'Content-Type: application/json'" in line and "Content-Length" not in line
+    assert "sk-test-curl-secret-0123" not in line
+    assert line.endswith("""--data-raw '{"note": "it'"'"'s [REDACTED]"}'""")
+
+
+def test_findings_evidence_is_one_group_per_operation_and_problem_in_json_and_html():
+    from assistants_conformance.checks import Findings, render_evidence
+
+    groups = [{"operation": f"POST /op{i}", "problem": f"answered 200: problem {i}", "count": 10 - i,
+               "example": {"curl": f"curl -X POST http://127.0.0.1:9/v1/op{i} --data-raw '<b>{i}</b>'",
+                           "status": 200, "response": '{"created_at": 1.5}', "reason": "[positive] why"}}
+              for i in range(3)]
+    item = serialize(Findings(groups))
+    assert item["kind"] == "findings" and [g["operation"] for g in item["groups"]] == ["POST /op0", "POST /op1",
+                                                                                      "POST /op2"]
+    assert item["groups"][1] == {**groups[1], "count": 9}
+    text = render_evidence(Findings(groups))
+    assert all(f"[{10 - i} x] POST /op{i}: answered 200: problem {i}" in text for i in range(3))
+    document = fake_results()
+    document["checks"].append(_check("FUZZ-002", "fail", message="[FUZZ-002 MUST] Rule.\nwhat happened: 27 ...",
+                                     evidence=[item]))
+    page = report_html(document)
+    assert page.count('<pre class="curl">') == 3
+    assert "curl -X POST http://127.0.0.1:9/v1/op2 --data-raw &#39;&lt;b&gt;2&lt;/b&gt;&#39;" in page
