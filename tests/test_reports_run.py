@@ -78,7 +78,7 @@ def test_report_html_renders_in_headless_chromium(fault_run, tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
     assert 'id="matrix"' in html and ">streaming</a>" in html
-    assert 'id="detail-STREAM-003"' in html and "without the done event" in html
+    assert 'id="detail-STREAM-003"' in html and "without a done event" in html
     assert "Event timeline:" in html and "thread.run.completed" in html
     assert "3 checks shown" in html  # the inline script ran (filters applied)
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
