@@ -9,7 +9,8 @@ Departures (names in DEPARTURES):
 * no-create-thread-and-run: POST /v1/threads/runs answers 404 with an error envelope (operation missing);
 * bare-done: streams end with a bare `data: [DONE]` (the `event: done` line dropped), as chat completions do;
 * no-annotations: text content of messages lacks `annotations` (JSON answers);
-* delete-again-500: a DELETE of something already gone answers 500 instead of 404.
+* delete-again-500: a DELETE of something already gone answers 500 instead of 404;
+* no-function-tools: creating an assistant with tools answers 400 (a server without function calling).
 
 Starlette + uvicorn in a thread on a free loopback port (the same stack as the reference server).
 """
@@ -30,7 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-DEPARTURES = frozenset({"no-create-thread-and-run", "bare-done", "no-annotations", "delete-again-500"})
+DEPARTURES = frozenset({"no-create-thread-and-run", "bare-done", "no-annotations", "delete-again-500",
+                        "no-function-tools"})
 HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "content-encoding", "keep-alive"}
 
 
@@ -62,9 +64,13 @@ def make_app(upstream: str, departures: frozenset[str]) -> Starlette:
         path = request.url.path
         if "no-create-thread-and-run" in departures and request.method == "POST" and path == "/v1/threads/runs":
             return _error(404, f"Unknown route: POST {path}")
+        body = await request.body()
+        if "no-function-tools" in departures and request.method == "POST" and path == "/v1/assistants" \
+                and (json.loads(body or b"{}") or {}).get("tools"):
+            return _error(400, "tools are not supported")
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_HEADERS]
         sent = http.build_request(request.method, path, params=request.query_params, headers=headers,
-                                  content=await request.body())
+                                  content=body)
         answer = await http.send(sent, stream=True)
         out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_HEADERS}
         if answer.headers.get("content-type", "").startswith("text/event-stream"):

@@ -83,3 +83,13 @@ def test_a_missing_operation_fails_only_the_checks_that_need_it(upstream):
             in runs), runs
     assert "contract violation" not in runs  # the runs made by create thread + create run are fine
     assert any(e["url"].endswith("/threads/runs") and e["status"] == 404 for e in exchanges(got["OBJ-004"]))
+
+
+def test_a_failed_tool_stream_setup_leaves_the_other_streams_judged(upstream):
+    # Before: the requires_action streams' setup failing (no function tools) made every check that reads
+    # all streams an error too. Now only the checks about those streams report it.
+    got = run_checks(upstream, {"no-function-tools"}, "STREAM-001", "STREAM-002", "STREAM-003", "STREAM-006",
+                     "STREAM-008")
+    assert {c: got[c]["status"] for c in ("STREAM-001", "STREAM-002", "STREAM-003", "STREAM-006")} == dict.fromkeys(
+        ("STREAM-001", "STREAM-002", "STREAM-003", "STREAM-006"), "pass"), {c: r["message"][:300] for c, r in got.items()}
+    assert got["STREAM-008"]["status"] in ("fail", "error") and "create an assistant" in got["STREAM-008"]["message"]
