@@ -11,7 +11,7 @@ from assistants_conformance.config import load_profile
 from assistants_conformance.launcher import ReferenceServer
 
 from departing_server import DepartingServer
-from fault_matrix import run_suites_records
+from fault_matrix import run_suites_document
 
 KEYS = ("sk-departures-first-0123456789", "sk-departures-second-0123456789")
 
@@ -30,9 +30,9 @@ def run_checks(upstream, departures: set[str], *check_ids: str) -> dict[str, dic
     for check_id in check_ids:
         args += ["--check", check_id]
     with DepartingServer(upstream.root_url, departures) as server:
-        records, output = run_suites_records("--target-url", server.base_url, "--api-key", KEYS[0],
+        document, output = run_suites_document("--target-url", server.base_url, "--api-key", KEYS[0],
                                              "--second-api-key", KEYS[1], "--profile", "reference", *args)
-    by_id = {r["id"]: r for r in records}
+    by_id = {r["id"]: r for r in document["checks"]}
     assert set(check_ids) <= set(by_id), output
     return by_id
 
@@ -92,4 +92,7 @@ def test_a_failed_tool_stream_setup_leaves_the_other_streams_judged(upstream):
                      "STREAM-008")
     assert {c: got[c]["status"] for c in ("STREAM-001", "STREAM-002", "STREAM-003", "STREAM-006")} == dict.fromkeys(
         ("STREAM-001", "STREAM-002", "STREAM-003", "STREAM-006"), "pass"), {c: r["message"][:300] for c, r in got.items()}
-    assert got["STREAM-008"]["status"] in ("fail", "error") and "create an assistant" in got["STREAM-008"]["message"]
+    # Blocked by OBJ-001, the check whose rule the refused creation is (prerequisites.CREATION).
+    paused = got["STREAM-008"]
+    assert paused["status"] == "blocked" and paused["blocked_by"] == "OBJ-001", paused
+    assert "could not create an assistant" in paused["reason"]

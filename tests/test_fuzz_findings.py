@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-from fault_matrix import run_suites_records
+from fault_matrix import run_suites_document
 
 
 def test_fuzz_failure_lists_every_operation_and_problem_with_a_reproducible_request():
-    records, output = run_suites_records("--reference-fault", "float-timestamps", "--check", "FUZZ-002")
-    (record,) = [r for r in records if r["id"] == "FUZZ-002"]
+    document, output = run_suites_document("--reference-fault", "float-timestamps", "--check", "FUZZ-002")
+    (record,) = [r for r in document["checks"] if r["id"] == "FUZZ-002"]
     assert record["status"] == "fail", output
     (findings,) = [e for e in record["evidence"] if e["kind"] == "findings"]
     groups = findings["groups"]
@@ -26,8 +26,10 @@ def test_fuzz_failure_lists_every_operation_and_problem_with_a_reproducible_requ
         assert "Response violates schema at /" in group["problem"] and "(type)" in group["problem"], group
         example = group["example"]
         method, template = group["operation"].split(" ", 1)
-        assert example["curl"].startswith(f"curl -X {method} http://127.0.0.1:"), example
-        assert '"Authorization: Bearer $OPENAI_API_KEY"' in example["curl"] and "sk-" not in example["curl"]
+        assert example["curl"].startswith("curl -sS " + ("" if method == "GET" else f"-X {method} ")
+                                          + "http://127.0.0.1:"), example
+        assert "'Authorization: Bearer '\"$OPENAI_API_KEY\"" in example["curl"], example["curl"]
+        assert "sk-" not in example["curl"] and "Schemathesis" not in example["curl"]
         assert example["status"] == 200 and "created_at" in example["response"]
         # The failure text names every group, not just the first few.
         assert f"x] {group['operation']}: {group['problem']}" in record["message"]

@@ -225,23 +225,30 @@ def test_github_actions_workflow_runs_suites_uploads_report_and_writes_step_summ
     assert upload["if"] == "always()" and "REPORT_DIR" in upload["with"]["path"]
 
 
-# --- grouped findings (fuzz) and curl lines ------------------------------------------------------------
+def test_html_leads_with_broken_rules_shows_why_and_a_curl_reproduction():
+    document = fake_results()
+    blocked = _check("AUTH-010", "blocked", message="Skipped: blocked by LIFE-002: created_at is 1.5")
+    blocked.update(blocked_by="LIFE-002", reason="blocked by LIFE-002: created_at is 1.5")
+    document["checks"].append(blocked)
+    document["checks"][3]["reason"] = "the profile does not declare streaming"
+    document["counts"] = count_statuses(document["checks"])
+    page = report_html(document)
+    # What is wrong comes before the matrix and the full list.
+    assert page.index('id="detail-LIFE-002"') < page.index('id="matrix"') < page.index('id="check-LIFE-001"')
+    assert 'id="blocked-by-LIFE-002"' in page and 'href="#check-AUTH-010"' in page
+    assert "2 rules broken, 1 check blocked by them, 1 unsupported" in page
+    # The reason of every check that was not judged is on the page, beside the check.
+    assert "the profile does not declare streaming" in page and "slow check: run with --run-slow" in page
+    # Areas with nothing wrong are folded; areas with a failure are open.
+    assert '<details class="area" id="area-page">' in page and '<details class="area" id="area-life" open>' in page
+    # A copyable reproduction of each failing exchange, with the key left to the shell.
+    assert "curl -sS -X POST" in page and "&#34;$OPENAI_API_KEY&#34;" in page and "[REDACTED]" not in page.split(
+        'class="curl"')[1].split("</pre>")[0]
+    # The harness error is shown as ours, apart from the rules.
+    assert page.index('id="harness-errors"') < page.index('id="matrix"')
 
 
-def test_curl_command_repeats_the_request_with_secrets_as_placeholders():
-    from assistants_conformance.redact import register_secret
-    from assistants_conformance.reports.curl import curl_command
-
-    register_secret("sk-test-curl-secret-0123")
-    line = curl_command({**_EXCHANGE, "request_headers": {
-        "Authorization": "Bearer sk-test-curl-secret-0123", "api-key": "sk-test-curl-secret-0123",
-        "Content-Type": "application/json", "Content-Length": "70", "OpenAI-Beta": "assistants=v2"},
-        "request_body": '{"note": "it\'s sk-test-curl-secret-0123"}'})
-    assert line.startswith("curl -X POST http://127.0.0.1:9/v1/threads/thread_1/runs ")
-    assert '-H "Authorization: Bearer $OPENAI_API_KEY"' in line and '-H "api-key: $AZURE_OPENAI_API_KEY"' in line
-    assert "-H 'Content-Type: application/json'" in line and "Content-Length" not in line
-    assert "sk-test-curl-secret-0123" not in line
-    assert line.endswith("""--data-raw '{"note": "it'"'"'s [REDACTED]"}'""")
+# --- grouped findings (fuzz) ----------------------------------------------------------------------------
 
 
 def test_findings_evidence_is_one_group_per_operation_and_problem_in_json_and_html():
@@ -261,5 +268,6 @@ def test_findings_evidence_is_one_group_per_operation_and_problem_in_json_and_ht
     document["checks"].append(_check("FUZZ-002", "fail", message="[FUZZ-002 MUST] Rule.\nwhat happened: 27 ...",
                                      evidence=[item]))
     page = report_html(document)
-    assert page.count('<pre class="curl">') == 3
-    assert "curl -X POST http://127.0.0.1:9/v1/op2 --data-raw &#39;&lt;b&gt;2&lt;/b&gt;&#39;" in page
+    assert 'class="findings"' in page
+    assert all(f"curl -X POST http://127.0.0.1:9/v1/op{i} --data-raw &#39;&lt;b&gt;{i}&lt;/b&gt;&#39;" in page
+               for i in range(3))

@@ -534,7 +534,8 @@ def exchange_record(response) -> dict:
     request = response.request
     body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else request.body
     return {"kind": "exchange", "method": request.method, "url": redact.redact_url(str(request.url)),
-            "request_headers": redact.redact_headers(dict(request.headers)),
+            "request_headers": redact.redact_headers({k: v for k, v in request.headers.items()
+                                                      if k.lower() != "x-schemathesis-testcaseid"}),
             "request_body": redact.redact_text(body) if body else None, "status": response.status_code,
             "response_body": redact.redact_text(response.content[:RESPONSE_SHOWN].decode("utf-8", "replace"))}
 

@@ -15,9 +15,10 @@ from typing import Any, Iterator
 
 import pytest
 
+from assistants_conformance import prerequisites
 from assistants_conformance.checks import ConformanceFailure, require, violation
 from assistants_conformance.client import error_answer
-from assistants_conformance.flows import (HOLD_PROMPT, LOOKUP_FUNCTION, SetupFailure, named_tool_choice, poll_run,
+from assistants_conformance.flows import (HOLD_PROMPT, LOOKUP_FUNCTION, held_run_problem, named_tool_choice, poll_run,
                                           shared_factory)
 from assistants_conformance.protocol.transitions import TERMINAL
 
@@ -48,11 +49,13 @@ class Seen:
 
 @dataclass
 class Gap:
-    """A part of the tour that could not be seen: an operation that failed, or one not tried because an
-    object it needs was not made. The checks of that kind report it as their own departure."""
+    """A part of the tour that could not be seen: an operation that failed (the check of that kind reports
+    it as its own departure), or one not tried because something it needs failed under another check's
+    rule (`blocked_by`: the check of that kind is blocked by that check, unless it found problems itself)."""
     kind: str
     what: str
     exchange: Any = None  # the failing answer, when there was one
+    blocked_by: str | None = None  # the check owning the prerequisite that failed (prerequisites.py)
 
 
 @dataclass
@@ -94,9 +97,9 @@ def _take_tour(f, profile) -> Tour:
         seen.append(Seen(method, template, kind, shape, response))
         return response.json
 
-    def skip(kinds: str, what: str, needs: str) -> None:
+    def skip(kinds: str, what: str, needs: str, owner: str) -> None:
         for kind in kinds.split():
-            gaps.append(Gap(kind, f"{what} not tried: it needs {needs}, which failed"))
+            gaps.append(Gap(kind, f"{what} not tried: it needs {needs}, which failed", blocked_by=owner))
 
     started = time.time()
     statuses: list[str] = []
@@ -125,12 +128,14 @@ def _take_tour(f, profile) -> Tour:
             see("POST", MI, "message", "object",
                 client.post(f"/threads/{t_id}/messages/{m_id}", json={"metadata": {"k": "v"}}))
     else:
-        skip("thread message", "reading, modifying and adding messages to a thread", "POST /threads")
+        skip("thread message", "reading, modifying and adding messages to a thread", "POST /threads",
+             prerequisites.CREATION["thread"])
     if a_id and t_id:
         statuses = _run_tour(f, profile, see, gaps, a_id, t_id)
         see("GET", M, "message", "list", client.get(f"/threads/{t_id}/messages"))
     else:
-        skip("run step", "a run through requires_action to its end", "an assistant and a thread")
+        skip("run step", "a run through requires_action to its end", "an assistant and a thread",
+             prerequisites.CREATION["thread" if a_id else "assistant"])
     # Create thread and run in one call (left in requires_action; the factory cancels it at teardown).
     if a_id:
         name = LOOKUP_FUNCTION["function"]["name"]
@@ -147,7 +152,7 @@ def _take_tour(f, profile) -> Tour:
     if spare_assistant:
         see("DELETE", AI, "assistant", "deleted", client.delete(f"/assistants/{spare_assistant['id']}"))
     if not seen:
-        raise SetupFailure("no core operation answered with an object: nothing to check",
+        prerequisites.fail(prerequisites.CREATION["assistant"], "no core operation answered with an object",
                            [g.exchange for g in gaps if g.exchange is not None][:3])
     return Tour(seen, started, time.time(), statuses, gaps)
 
@@ -160,15 +165,16 @@ def _run_tour(f, profile, see, gaps: list[Gap], a_id: str, t_id: str) -> list[st
     run = see("POST", R, "run", "object", f.post_run(
         t_id, {"assistant_id": a_id, "tool_choice": named_tool_choice(name), "metadata": f.tag()}))
     if not run:
-        gaps.append(Gap("step", f"run steps not read: {R} failed"))
+        gaps.append(Gap("step", f"run steps not read: {R} failed", blocked_by=prerequisites.CREATION["run"]))
         return []
     run_path = f"/threads/{t_id}/runs/{run['id']}"
     try:
         held = poll_run(client, t_id, run["id"], timeout=profile.run_poll_timeout, factory=f)
         statuses = [run.get("status"), *held.statuses]
-        if held.final.get("status") != "requires_action":
-            gaps += [Gap(kind, f"a run with tool_choice naming {name} should pause in requires_action, it reached "
-                               f"{held.final.get('status')!r}") for kind in ("run", "step")]
+        problem = held_run_problem(held.final, name)
+        if problem:  # LIFE-018's rule: the checks that need the paused run are blocked by it
+            gaps += [Gap(kind, problem, held.exchange, blocked_by=prerequisites.NAMED_TOOL_CHOICE)
+                     for kind in ("run", "step")]
             return statuses
         paused = see("GET", RI, "run", "object", client.get(run_path)) or {}
         calls = ((paused.get("required_action") or {}).get("submit_tool_outputs") or {}).get("tool_calls") or []
@@ -178,8 +184,9 @@ def _run_tour(f, profile, see, gaps: list[Gap], a_id: str, t_id: str) -> list[st
         ended = poll_run(client, t_id, run["id"], until=TERMINAL, timeout=profile.run_poll_timeout, factory=f)
         statuses += ended.statuses
     except ConformanceFailure as exc:  # a poll that failed or timed out: the runs' gap, not every check's
-        gaps += [Gap(kind, f"polling run {run['id']}: {exc.what}",
-                     next(iter(exc.evidence), None)) for kind in ("run", "step")]
+        gaps.append(Gap("run", f"polling run {run['id']}: {exc.what}", next(iter(exc.evidence), None)))
+        gaps.append(Gap("step", f"run steps not read: polling run {run['id']} failed",
+                        blocked_by=prerequisites.CREATION["run"]))
         return [run.get("status")]
     see("GET", RI, "run", "object", client.get(run_path))
     see("GET", R, "run", "list", client.get(f"/threads/{t_id}/runs"))
@@ -208,11 +215,13 @@ def _validate(contract, tour: Tour, kind: str) -> None:
             problems.append(f"{answer}: at {issue.pointer or '/'} expected {issue.expected}, got {issue.got}")
         if issues:
             evidence.append(answer.response.exchange)
-    gaps = tour.gaps_of(kind)
+    gaps = [g for g in tour.gaps_of(kind) if g.blocked_by is None]
     if problems or gaps:
         counted = [f"{len(problems)} contract violation(s): " + "; ".join(problems)] if problems else []
         counted += [f"not checked: {gap.what}" for gap in gaps]
         violation("; ".join(counted), evidence[:3] + [g.exchange for g in gaps if g.exchange is not None][:3])
+    for gap in tour.gaps_of(kind):  # nothing wrong in what was seen, but part of it needed another rule
+        prerequisites.fail(gap.blocked_by, gap.what, [gap.exchange] if gap.exchange is not None else [])
 
 
 @pytest.mark.check("OBJ-001")
@@ -241,7 +250,7 @@ def test_message_objects_match_contract(tour, contract):
 def test_run_objects_match_contract(tour, contract):
     """Run objects in every status the tour sees (queued, requires_action, terminal) and run lists validate against the contract."""
     seen_statuses = {item.get("status") for answer in tour.of("run") for item in answer.items()}
-    if not tour.gaps_of("run"):
+    if not tour.gaps_of("run"):  # (a gap is reported, or blocks, below)
         require("requires_action" in seen_statuses and seen_statuses & TERMINAL,
                 f"the tour should have read a run in requires_action and in a terminal status, saw "
                 f"{sorted(map(str, seen_statuses))}")

@@ -19,6 +19,7 @@ from . import objects, tool_turns
 from .engine import STREAM_END, TERMINAL, Engine
 from .dialects import DialectMiddleware
 from .errors import APIError, bad_request, not_found
+from .faults import says_deleted
 from .pagination import page
 from .store import Record, Store
 from .validation import Bodies, Rules, validate
@@ -114,8 +115,7 @@ class API:
 
     def deleted(self, object_id: str, kind: str) -> Response:
         answer = objects.deleted(object_id, kind)
-        if "delete-not-deleted" in self.faults:
-            answer["deleted"] = False   # the object is gone all the same
+        answer["deleted"] = says_deleted(self.faults)   # the object is gone all the same
         return _json(answer)
 
     def render(self, object_id: str) -> dict:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .errors import APIError, bad_request
+from .faults import says_deleted
 from .pagination import page
 from .store import Record
 
@@ -144,7 +145,7 @@ class FilesAPI:
         self.store.delete(rec)
         self.store.delete_blob(file_id)
         self.store.commit()
-        answer = {"id": file_id, "object": "file", "deleted": "delete-not-deleted" not in self.api.faults}
+        answer = {"id": file_id, "object": "file", "deleted": says_deleted(self.api.faults)}
         return self.api_json(answer)
 
     def _drop_from_code_interpreter(self, file_id: str, owner: str | None) -> None:

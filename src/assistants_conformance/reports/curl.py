@@ -1,46 +1,56 @@
-"""A recorded exchange as a curl command line that repeats the request, secrets as shell placeholders.
+"""A recorded exchange as a curl command a person can copy to reproduce it.
 
-    curl_command({"method": "POST", "url": "http://127.0.0.1:8000/v1/threads", "request_headers": {...},
-                  "request_body": "{}"})
-    -> curl -X POST 'http://127.0.0.1:8000/v1/threads' -H "Authorization: Bearer $OPENAI_API_KEY" ... --data-raw '{}'
-
-Hand-written (a few lines): no maintained library turns a request record into a shell-safe curl line.
+Recorded exchanges are already redacted: a credential shows as [REDACTED]. Here it becomes a shell
+variable ($OPENAI_API_KEY) so that the line runs as is once the variable is set, and no secret is ever
+printed.
 """
 
 from __future__ import annotations
 
 import shlex
-from typing import Any
 
-from ..redact import REDACTED, redact_headers, redact_text, redact_url
+from ..redact import REDACTED
 
-# Credential headers and the environment variable the command line names instead of their value.
-PLACEHOLDERS = {"authorization": "OPENAI_API_KEY", "api-key": "AZURE_OPENAI_API_KEY"}
-OTHER_SECRET = "SECRET"
-# Headers curl sets itself, or that do not change what the target answers.
-LEFT_OUT = frozenset({"content-length", "host", "accept-encoding", "connection", "user-agent", "accept",
-                      "x-schemathesis-testcaseid"})
+# Headers the transport adds by itself, or that would make curl's answer differ from what was recorded.
+SKIP_HEADERS = frozenset({"host", "content-length", "accept-encoding", "connection", "user-agent",
+                          "transfer-encoding"})
+KEY_VARIABLE = "$OPENAI_API_KEY"
+MAX_BODY = 8000  # characters of a request body put on the line (larger bodies are cut, and said so)
 
 
-def curl_command(exchange: dict[str, Any]) -> str:
-    """One line of shell: method, URL, headers and body of `exchange` (an evidence "exchange" dict or
-    anything with method, url, request_headers, request_body), redacted; a hidden credential becomes
-    "$OPENAI_API_KEY" (Authorization), "$AZURE_OPENAI_API_KEY" (api-key) or "$SECRET", left for the
-    shell to fill in."""
-    parts = ["curl", "-X", shlex.quote(str(exchange.get("method") or "GET")),
-             shlex.quote(redact_url(str(exchange.get("url") or "")))]
-    for name, value in redact_headers(dict(exchange.get("request_headers") or {})).items():
-        if name.lower() in LEFT_OUT:
+def curl_command(exchange: dict) -> str:
+    """`curl -sS -X METHOD 'URL' -H ... --data-raw '...'` for an exchange dict (reports/evidence.py)."""
+    method = str(exchange.get("method") or "GET").upper()
+    url = _with_key(str(exchange.get("url") or ""))
+    parts = ["curl", "-sS"]
+    if method != "GET":
+        parts += ["-X", method]
+    parts.append(_quote(url))
+    headers = exchange.get("request_headers") or {}
+    for name, value in headers.items():
+        if name.lower() in SKIP_HEADERS:
             continue
-        line = redact_text(f"{name}: {value}") or ""
-        if REDACTED in line:
-            variable = PLACEHOLDERS.get(name.lower(), OTHER_SECRET)
-            # Double quotes so that the shell expands the placeholder; nothing else in the line is special.
-            line = line.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`")
-            parts += ["-H", '"' + line.replace(REDACTED, "$" + variable) + '"']
-        else:
-            parts += ["-H", shlex.quote(line)]
+        parts += ["-H", _quote(f"{name}: {_with_key(str(value))}")]
     body = exchange.get("request_body")
     if body:
-        parts += ["--data-raw", shlex.quote(redact_text(str(body)) or "")]
+        content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+        if content_type.startswith("multipart/"):
+            parts.append("# multipart body not reproduced: upload the file again with -F file=@PATH -F purpose=...")
+        else:
+            text = body if len(body) <= MAX_BODY else body[:MAX_BODY]
+            parts += ["--data-raw", _quote(text)]
+            if len(body) > MAX_BODY:
+                parts.append(f"# body cut at {MAX_BODY} of {len(body)} characters")
     return " ".join(parts)
+
+
+def _with_key(text: str) -> str:
+    """A redacted credential becomes the shell variable holding it."""
+    return text.replace(REDACTED, KEY_VARIABLE)
+
+
+def _quote(text: str) -> str:
+    # A redacted key must stay expandable: quote around the variable, not over it.
+    pieces = text.split(KEY_VARIABLE)
+    return '"$OPENAI_API_KEY"'.join(shlex.quote(p) if p else "" for p in pieces) if len(pieces) > 1 \
+        else shlex.quote(text)

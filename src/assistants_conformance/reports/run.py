@@ -36,7 +36,20 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--level", choices=("core", "full"), default="full",
                      help="core: run the MUST checks only and fail on any MUST failure whatever the baseline "
                           "says; full (default): every check, gated by the baseline")
+    run.add_argument("--repeat", type=_positive_int, default=1, metavar="N",
+                     help="run the suites N times with the same settings; a check whose outcome differs "
+                          "between the runs is reported unstable (default 1)")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="further pytest arguments after --")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
 
 
 def _error(message: str) -> int:
@@ -49,6 +62,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     from .artifacts import write_report
     from .baseline import BaselineError, gate, load_baseline, write_baseline
+    from .repeat import run_repeated
     from .results import ResultsError, load_results
 
     if args.update_baseline and not args.baseline:
@@ -76,7 +90,10 @@ def run_command(args: argparse.Namespace) -> int:
     if args.level == "core":
         pytest_args += ["-p", "assistants_conformance.reports.levels", "--conformance-level", "core"]
     extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
-    code = int(pytest.main(pytest_args + extra))
+    if args.repeat > 1:
+        code = run_repeated(pytest_args + extra, results_path, args.repeat)
+    else:
+        code = int(pytest.main(pytest_args + extra))
 
     if code in PYTEST_TROUBLE:
         return _error(f"{PYTEST_TROUBLE[code]} (pytest exit {code}); no report written")
