@@ -347,7 +347,7 @@ def test_wrong_content_type_keeps_a_bounded_prefix(serve):
     result, elapsed = stream(serve(endless_json))
     assert result.verdict is StreamVerdict.BAD_CONTENT_TYPE and elapsed < 1.0
     assert result.text.startswith('{"object": "thread.run"') and len(result.text) <= 64 * 1024
-    assert "application/json" in result.message
+    assert result.message == "answered 200 with content-type 'application/json', not a stream (text/event-stream)"
 
 
 def test_http_error_carries_the_json_body(serve):
@@ -355,6 +355,8 @@ def test_http_error_carries_the_json_body(serve):
     result, _ = stream(server)
     assert result.verdict is StreamVerdict.HTTP_ERROR and result.status_code == 400
     assert result.json["error"]["type"] == "invalid_request_error"
+    # What was received, in words (before: "HTTP 400 instead of an event stream").
+    assert result.message == "answered 400 with an error, not a stream: stream is not allowed"
 
 
 def test_callbacks_see_events_as_they_arrive(serve):

@@ -158,6 +158,20 @@ def test_incomplete_when_body_ends_before_done():
     assert "bytes of an unterminated event were discarded" in progress.message
 
 
+def test_bare_done_without_event_done_is_named_as_such():
+    # Before: "the body closed after 2 events without a done event", as if nothing had arrived.
+    progress, _ = run([(0.1, ev("a")), (0.2, b"data: [DONE]\n\n"), (0.3, None)])
+    assert progress.verdict is StreamVerdict.INCOMPLETE
+    assert progress.message == ("incomplete stream: event 1 of 2 is a bare `data: [DONE]` without "
+                                "`event: done`, and no done event came")
+
+
+def test_bare_done_then_an_open_body_waits_one_gap_not_the_whole_stream():
+    progress, fake = run([(0.1, ev("a")), (0.2, b"data: [DONE]\n\n"), (2.5, ev("late"))])
+    assert progress.verdict is StreamVerdict.INCOMPLETE and fake.now == pytest.approx(0.7)
+    assert "bare `data: [DONE]`" in progress.message and "stayed open 0.5 s after it" in progress.message
+
+
 def test_broken_connection_is_incomplete_too():
     progress, _ = run([(0.1, ev("a")), (0.2, "broken")])
     assert progress.verdict is StreamVerdict.INCOMPLETE and "connection reset" in progress.message

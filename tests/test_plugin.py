@@ -11,6 +11,8 @@ import pytest
 
 from assistants_conformance.launcher import ReferenceServer
 
+from departing_server import DepartingServer
+
 pytest_plugins = ["pytester"]
 
 KEY = "sk-plugin-test-0123456789abcdef"
@@ -54,7 +56,8 @@ def test_factory_deletes_exactly_what_the_test_created(pytester, server):
         assert http.get(f"/assistants/{bystander}").status_code == 200
 
 
-def test_cleanup_failure_is_reported_on_the_test_that_made_the_object(pytester, server):
+def test_cleanup_failure_is_a_warning_at_the_end_not_a_test_error(pytester, server):
+    # Before: an extra ERROR at teardown of the test ("cleanup failed: ..."). Now: one warning, in the summary.
     result = run_inner(pytester, server, """
         def test_makes_and_breaks_cleanup(factory):
             factory.assistant()
@@ -62,9 +65,28 @@ def test_cleanup_failure_is_reported_on_the_test_that_made_the_object(pytester, 
         def test_next_one_is_clean():
             pass
     """)
-    result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*ERROR at teardown of test_makes_and_breaks_cleanup*",
-                                 "*cleanup failed: delete assistant asst_*answered 500*"])
+    result.assert_outcomes(passed=2, errors=0, warnings=1)
+    assert "ERROR at teardown" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["*warnings summary*", "*CleanupWarning: cleanup of test_inner.py::"
+                                 "test_makes_and_breaks_cleanup failed: delete assistant asst_*answered 500*"])
+
+
+def test_cleanup_does_not_delete_again_what_the_test_deleted(pytester, server):
+    # A server that answers 500 to deleting what is already gone (as one third-party server did): before,
+    # cleanup deleted the test's own deletions again and added an ERROR; now it knows they are gone.
+    with DepartingServer(server.root_url, {"delete-again-500"}) as departing:
+        pytester.makepyfile(test_inner=textwrap.dedent("""
+            def test_deletes_its_own(factory, client):
+                assistant = factory.assistant()
+                thread = factory.thread()
+                assert client.delete(f"/assistants/{assistant['id']}").status_code == 200
+                assert client.delete(f"/threads/{thread['id']}").status_code == 200
+                factory.assistant(name="left for cleanup")
+        """))
+        result = pytester.runpytest_subprocess("--target-url", departing.base_url, "--api-key", KEY,
+                                               "-p", "no:cacheprovider", "-W", "error::UserWarning", timeout=120)
+    result.assert_outcomes(passed=1, errors=0)
+    assert "CleanupWarning" not in result.stdout.str()
 
 
 def test_failure_names_the_rule_shows_evidence_and_hides_the_key(pytester, server):

@@ -246,3 +246,28 @@ def test_html_leads_with_broken_rules_shows_why_and_a_curl_reproduction():
         'class="curl"')[1].split("</pre>")[0]
     # The harness error is shown as ours, apart from the rules.
     assert page.index('id="harness-errors"') < page.index('id="matrix"')
+
+
+# --- grouped findings (fuzz) ----------------------------------------------------------------------------
+
+
+def test_findings_evidence_is_one_group_per_operation_and_problem_in_json_and_html():
+    from assistants_conformance.checks import Findings, render_evidence
+
+    groups = [{"operation": f"POST /op{i}", "problem": f"answered 200: problem {i}", "count": 10 - i,
+               "example": {"curl": f"curl -X POST http://127.0.0.1:9/v1/op{i} --data-raw '<b>{i}</b>'",
+                           "status": 200, "response": '{"created_at": 1.5}', "reason": "[positive] why"}}
+              for i in range(3)]
+    item = serialize(Findings(groups))
+    assert item["kind"] == "findings" and [g["operation"] for g in item["groups"]] == ["POST /op0", "POST /op1",
+                                                                                      "POST /op2"]
+    assert item["groups"][1] == {**groups[1], "count": 9}
+    text = render_evidence(Findings(groups))
+    assert all(f"[{10 - i} x] POST /op{i}: answered 200: problem {i}" in text for i in range(3))
+    document = fake_results()
+    document["checks"].append(_check("FUZZ-002", "fail", message="[FUZZ-002 MUST] Rule.\nwhat happened: 27 ...",
+                                     evidence=[item]))
+    page = report_html(document)
+    assert 'class="findings"' in page
+    assert all(f"curl -X POST http://127.0.0.1:9/v1/op{i} --data-raw &#39;&lt;b&gt;{i}&lt;/b&gt;&#39;" in page
+               for i in range(3))

@@ -79,7 +79,7 @@ def test_report_html_renders_in_headless_chromium(fault_run, tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
     assert 'id="matrix"' in html and ">streaming</a>" in html
-    assert 'id="detail-STREAM-003"' in html and "without the done event" in html
+    assert 'id="detail-STREAM-003"' in html and "without a done event" in html
     assert "Event timeline:" in html and "thread.run.completed" in html
     assert "4 checks shown" in html  # the inline script ran (filters applied)
     # The person who opens it sees the failing check first, and why a check was not judged.

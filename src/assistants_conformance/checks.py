@@ -111,6 +111,7 @@ def require(condition: Any, what: str, evidence: Iterable[Any] = ()) -> None:
 # Rendering evidence -------------------------------------------------------------------------------
 
 BODY_LIMIT = 2000
+FINDINGS_SHOWN = 40  # groups of a Findings shown in the failure text
 
 
 def render_body(body: Any, limit: int = BODY_LIMIT) -> str:
@@ -121,6 +122,26 @@ def render_body(body: Any, limit: int = BODY_LIMIT) -> str:
     if not isinstance(body, str):
         body = json.dumps(body, ensure_ascii=False, sort_keys=True)
     return body if len(body) <= limit else body[:limit] + f"... [{len(body) - limit} more characters]"
+
+
+@dataclass
+class Findings:
+    """Evidence of many generated requests, grouped: one group per (operation, problem), each
+    {"operation", "problem", "count", "example": {"curl", "status", "response", "reason"}} with the
+    smallest request of the group as its example (reports/evidence.py: the "findings" kind)."""
+
+    groups: list[dict]
+
+    def render(self, limit: int = FINDINGS_SHOWN) -> str:
+        lines = []
+        for group in self.groups[:limit]:
+            example = group.get("example") or {}
+            lines.append(f"[{group.get('count')} x] {group.get('operation')}: {group.get('problem')}")
+            lines.append(f"  smallest: {render_body(example.get('curl'), 600)}")
+            lines.append(f"  -> {example.get('status')} {render_body(example.get('response'), 300)}")
+        if len(self.groups) > limit:
+            lines.append(f"... and {len(self.groups) - limit} more group(s) (all of them in results.json)")
+        return "\n".join(lines)
 
 
 def render_exchange(exchange: Any) -> str:
@@ -145,6 +166,8 @@ def render_evidence(item: Any) -> str:
         return render_exchange(item)
     if isinstance(item, str):
         return item
+    if isinstance(item, Findings):
+        return item.render()
     return render_body(item)
 
 

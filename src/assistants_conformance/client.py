@@ -171,7 +171,8 @@ class ConformanceClient:
     """Talks to the configured target with one API key (or none). Use as a context manager."""
 
     def __init__(self, config: TargetConfig, *, api_key: str | None = _UNSET,
-                 recorder: list[Exchange] | None = None, _shared: httpx.Client | None = None):
+                 recorder: list[Exchange] | None = None, _shared: httpx.Client | None = None,
+                 _observers: list[Callable[[Exchange], Any]] | None = None):
         if not config.base_url:
             raise ValueError("ConformanceClient needs a target: config.base_url is None")
         self.config = config
@@ -179,6 +180,8 @@ class ConformanceClient:
         self.dialect = dialect_for(config)
         self.api_key = config.api_key if api_key is _UNSET else api_key
         self.recorder = recorder
+        # Called with every recorded exchange (e.g. the Factory forgets what a test deleted); shared by siblings.
+        self.observers: list[Callable[[Exchange], Any]] = [] if _observers is None else _observers
         for key in (config.api_key, config.second_api_key, self.api_key):
             redact.register_secret(key)
         self._owns_http = _shared is None
@@ -192,9 +195,10 @@ class ConformanceClient:
     # -- lifecycle
 
     def with_api_key(self, api_key: str | None) -> ConformanceClient:
-        """A sibling using `api_key` (None: no credentials) that shares connections and the recorder.
-        Closing the sibling does nothing; closing this client closes both."""
-        return ConformanceClient(self.config, api_key=api_key, recorder=self.recorder, _shared=self._http)
+        """A sibling using `api_key` (None: no credentials) that shares connections, the recorder and the
+        observers. Closing the sibling does nothing; closing this client closes both."""
+        return ConformanceClient(self.config, api_key=api_key, recorder=self.recorder, _shared=self._http,
+                                 _observers=self.observers)
 
     def close(self) -> None:
         if self._owns_http:
@@ -336,14 +340,16 @@ class ConformanceClient:
                 with _within(min(time.monotonic() + self.profile.request_timeout, total_deadline)):
                     body = _read_prefix(response, EVIDENCE_LIMIT)
                 raw.add(body)
+                parsed, _ = _parse_json(body, content_type)
                 if response.status_code >= 400:
                     outcome = result(StreamVerdict.HTTP_ERROR,
-                                     f"HTTP {response.status_code} instead of an event stream")
+                                     error_answer(response.status_code, parsed, body, instead=", not a stream"))
                 else:
                     outcome = result(StreamVerdict.BAD_CONTENT_TYPE,
-                                     f"content-type {content_type or '(none)'!r} instead of text/event-stream")
+                                     f"answered {response.status_code} with content-type "
+                                     f"{content_type or '(none)'!r}, not a stream (text/event-stream)")
                 outcome.text = body.decode("utf-8", "replace")
-                outcome.json, _ = _parse_json(body, content_type)
+                outcome.json = parsed
                 return outcome
 
             try:
@@ -392,6 +398,8 @@ class ConformanceClient:
         )
         if self.recorder is not None:
             self.recorder.append(exchange)  # list.append is atomic: safe from threads and greenlets
+        for observe in self.observers:
+            observe(exchange)
         return exchange
 
 
@@ -466,6 +474,20 @@ def _parse_json(body: bytes, content_type: str | None) -> tuple[Any, str | None]
         return jsonlib.loads(body), None
     except ValueError as exc:
         return None, f"body is not JSON ({exc}); content-type {content_type or '(none)'!r}"
+
+
+def error_answer(status: int | None, parsed: Any, body: bytes | str | None, *, instead: str = "") -> str:
+    """What an answer that is not the expected object said, in words: "answered 404 with an error: No such
+    run" (`instead`, e.g. ", not a stream", goes after "with an error"); redacted."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    said = error.get("message") if isinstance(error, dict) else None
+    if not isinstance(said, str) or not said.strip():
+        said = (body or "").strip()[:200] or "(empty body)"
+    if status is None or status < 400:
+        return redact.redact_text(f"answered {status} without a JSON object{instead}: {said}") or ""
+    return redact.redact_text(f"answered {status} with an error{instead}: {said}") or ""
 
 
 def _evidence(body: bytes | None, limit: int) -> str | None:

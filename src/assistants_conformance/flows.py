@@ -12,6 +12,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
+from urllib.parse import urlsplit
 
 from . import prerequisites
 from .checks import ConformanceFailure, violation
@@ -39,6 +40,11 @@ def named_tool_choice(function_name: str) -> dict:
     return {"type": "function", "function": {"name": function_name}}
 
 
+class CleanupWarning(UserWarning):
+    """Deleting what a test made failed: shown once in pytest's warnings summary, never a test error
+    (the check's verdict is about the rule it checks, not about our teardown)."""
+
+
 @dataclass
 class Created:
     kind: str  # "assistant" | "thread" | "file" | "vector_store"
@@ -56,6 +62,29 @@ class Factory:
     model: str
     created: list[Created] = field(default_factory=list)
     live_runs: dict[str, str] = field(default_factory=dict)  # run_id -> thread_id, until seen terminal
+
+    def __post_init__(self) -> None:
+        observers = getattr(self.client, "observers", None)
+        if isinstance(observers, list):  # see every exchange of the client: forget what the test deleted
+            observers.append(self._observe)
+
+    def _observe(self, exchange) -> None:
+        if exchange.method == "DELETE" and exchange.status == 200:
+            self.forget(urlsplit(exchange.url).path)
+
+    def forget(self, path: str) -> None:
+        """The object at `path` ("/assistants/asst_1" or a full URL path) was deleted by the test itself:
+        cleanup must not delete it again. A deleted thread takes its runs with it."""
+        wanted = urlsplit(path).path
+        gone = {c.id for c in self.created if wanted in (c.path, self._url_path(c.path))}
+        if not gone:
+            return
+        self.created = [c for c in self.created if c.id not in gone]
+        self.live_runs = {run: thread for run, thread in self.live_runs.items() if thread not in gone}
+
+    def _url_path(self, path: str) -> str:
+        url = getattr(self.client, "url", None)
+        return urlsplit(url(path)).path if callable(url) else path
 
     # --- tagging -----------------------------------------------------------------------------------
     def tag(self, metadata: dict | None = None) -> dict:
@@ -185,7 +214,8 @@ class Factory:
     # --- teardown -----------------------------------------------------------------------------------
     def cleanup(self) -> list[str]:
         """Cancel runs left live, then delete threads and assistants this factory created, newest
-        first. Returns the problems (the plugin reports them on the test that made the objects)."""
+        first. A 404 means already gone, which is fine. Returns the problems (the plugin shows them as
+        a CleanupWarning in the warnings summary)."""
         problems: list[str] = []
         for run_id, thread_id in list(self.live_runs.items()):
             try:  # best effort: a run may have ended on its own meanwhile (400), which is fine
@@ -352,7 +382,7 @@ def held_run_problem(run: dict, function_name: str) -> str | None:
 @contextmanager
 def shared_factory(target, recorder: list | None = None):
     """A client and Factory of their own, for fixtures wider than one test (the `factory` fixture is
-    per test). Cleanup problems become warnings: no single check owns them."""
+    per test). Cleanup problems become CleanupWarnings, as for the per-test factory."""
     from .client import ConformanceClient
 
     with ConformanceClient(target.config, recorder=recorder) as client:
@@ -360,9 +390,13 @@ def shared_factory(target, recorder: list | None = None):
         try:
             yield made
         finally:
-            problems = made.cleanup()
-            if problems:
-                warnings.warn("cleanup of a shared fixture failed: " + "; ".join(problems), stacklevel=2)
+            warn_cleanup(made.cleanup(), "a shared fixture")
+
+
+def warn_cleanup(problems: list[str], owner: str) -> None:
+    """One CleanupWarning for what `owner` could not delete (nothing when it all went)."""
+    if problems:
+        warnings.warn(CleanupWarning(f"cleanup of {owner} failed: " + "; ".join(problems)), stacklevel=2)
 
 
 # --- error responses -----------------------------------------------------------------------------------

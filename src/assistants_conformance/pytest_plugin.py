@@ -191,7 +191,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 def pytest_report_teststatus(report, config):
     """`blocked` is a category of its own on the terminal (pytest would count it among the skipped)."""
-    if dict(report.user_properties).get("outcome") == "blocked" and report.skipped:
+    if dict(getattr(report, "user_properties", ())).get("outcome") == "blocked" and report.skipped:
         return "blocked", "b", ("BLOCKED", {"yellow": True})
     return None
 
@@ -350,15 +350,13 @@ def profile(target):
 
 @pytest.fixture
 def factory(target, client, request):
-    """Creates tagged objects on the target and deletes exactly those at teardown. A cleanup problem
-    is reported as an error of the test that made the objects."""
-    from .flows import Factory
+    """Creates tagged objects on the target and deletes at teardown exactly those the test did not delete
+    itself. A cleanup problem is a CleanupWarning in the warnings summary, never an error of the test."""
+    from .flows import Factory, warn_cleanup
 
     made = Factory(client=client, session_id=target.session_id, model=target.profile.model)
     yield made
-    problems = made.cleanup()
-    if problems:
-        pytest.fail("cleanup failed: " + "; ".join(problems), pytrace=False)
+    warn_cleanup(made.cleanup(), request.node.nodeid)
 
 
 @pytest.fixture(scope="session")

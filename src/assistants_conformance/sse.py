@@ -258,7 +258,8 @@ def consume(
         return progress
 
     while True:
-        if done:  # after `done` the body should end at once; wait at most one gap for that
+        if done or (events and is_bare_done(events[-1])):
+            # after `done` (or a bare `data: [DONE]`) the body should end at once; wait at most one gap
             event_deadline = last_event_at + bounds.gap
         elif last_event_at is None:
             event_deadline = started + bounds.first_event
@@ -270,6 +271,9 @@ def consume(
                 raise ChunkTimeout
             chunk = read_chunk(deadline)
         except ChunkTimeout:
+            if not done and events and is_bare_done(events[-1]):
+                return finish(StreamVerdict.INCOMPLETE, _incomplete(events, parser, f" (the body stayed open "
+                                                                                  f"{bounds.gap:g} s after it)"))
             return finish(*_timeout_verdict(done, deadline, total_deadline, events, bounds))
         except StreamBroken as exc:
             if done:
@@ -308,7 +312,16 @@ def _timeout_verdict(done: bool, deadline: float, total_deadline: float, events:
                                        f"{len(events)} ({last})")
 
 
+def is_bare_done(event: SSEEvent) -> bool:
+    """`data: [DONE]` without `event: done` (the chat completions ending): not the Assistants `done` event."""
+    return event.event is None and event.data.strip() == "[DONE]"
+
+
 def _incomplete(events: list[SSEEvent], parser: SSEParser, why: str) -> str:
     pending = parser.pending_bytes
     tail = f"; {pending} bytes of an unterminated event were discarded" if pending else ""
+    bare = [i for i, e in enumerate(events) if is_bare_done(e)]
+    if bare:
+        return (f"incomplete stream: event {bare[-1]} of {len(events)} is a bare `data: [DONE]` without "
+                f"`event: done`, and no done event came{why}{tail}")
     return f"incomplete stream: the body closed after {len(events)} events without a done event{why}{tail}"

@@ -36,7 +36,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from assistants_conformance import redact
-from assistants_conformance.checks import violation
+from assistants_conformance.checks import Findings, violation
+from assistants_conformance.reports.curl import curl_command
+from assistants_conformance.reports.evidence import exchange_dict
 from assistants_conformance.dialects import dialect_for
 from assistants_conformance.flows import TAG_KEY, Created, Factory, error_envelope_problems
 
@@ -170,6 +172,8 @@ class Outcome:
     evidence: str  # request and answer, redacted
     failures: dict[str, str] = field(default_factory=dict)  # check name -> message
     id_problems: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)  # check name -> the problem, for grouping findings
+    exchange: dict | None = None  # the request and answer as an evidence exchange dict (for its curl line)
 
 
 @dataclass
@@ -211,14 +215,17 @@ class Campaign:
                           status=response.status_code,
                           evidence=redact.redact_text(f"{response.exchange.method} {response.exchange.url} -> "
                                                       f"{response.status_code}\n  request:  {body.decode()}\n"
-                                                      f"  response: {text}"))
+                                                      f"  response: {text}"),
+                          exchange=exchange_dict(response.exchange))
         if response.status_code >= 500:
             outcome.failures["not_a_server_error"] = f"malformed JSON answered {response.status_code}"
+            outcome.reasons["not_a_server_error"] = f"malformed JSON answered {response.status_code}"
         problems = [] if response.status_code == 400 else [f"expected 400, got {response.status_code}"]
         if response.status_code == 400:
             problems += error_envelope_problems(response.json)
         if problems:
-            outcome.failures[MALFORMED_JSON_CHECK] = "; ".join(problems)
+            outcome.failures[MALFORMED_JSON_CHECK] = outcome.reasons[MALFORMED_JSON_CHECK] = (
+                "malformed JSON: " + "; ".join(problems))
         self.outcomes.append(outcome)
 
     def _unknown_field(self, operation) -> None:
@@ -241,7 +248,8 @@ class Campaign:
             self._track(case, response)
             outcome = Outcome(operation=case.operation.label, mode="negative",
                               description=f"valid request plus the unknown field {UNKNOWN_FIELD!r}",
-                              status=response.status_code, evidence=render_exchange(case, response))
+                              status=response.status_code, evidence=render_exchange(case, response),
+                              exchange=exchange_record(response))
             # A path id we had no real object for (e.g. a store's file on a target without a Files API) names
             # no existing object, and 404 is then as right as 400.
             allowed = (400, 404) if unseeded else (400,)
@@ -250,7 +258,8 @@ class Campaign:
             if response.status_code in allowed:
                 problems += error_envelope_problems(_json(response))
             if problems:
-                outcome.failures[UNKNOWN_FIELD_CHECK] = "; ".join(problems)
+                outcome.failures[UNKNOWN_FIELD_CHECK] = outcome.reasons[UNKNOWN_FIELD_CHECK] = (
+                    f"an unknown field: {'; '.join(problems)}")
             self.outcomes.append(outcome)
 
         try:
@@ -288,14 +297,13 @@ class Campaign:
             description=(case.meta.phase.data.description if case.meta else "") or "",
             status=response.status_code,
             evidence=render_exchange(case, response),
+            exchange=exchange_record(response),
         )
         for name, check in CHECKS.items():
             try:
                 case.validate_response(response, checks=[check], headers=self.headers)
             except FailureGroup as exc:
-                # The failures' own words; the exchange itself is in outcome.evidence.
-                found = "; ".join(f"{f.title}: {' '.join(f.message.split())}" for f in exc.exceptions)
-                outcome.failures[name] = redact.redact_text(found)
+                outcome.failures[name], outcome.reasons[name] = describe_failures(exc, response.status_code)
         if response.status_code == 200:
             outcome.id_problems = id_prefix_problems(_json(response))
         self.outcomes.append(outcome)
@@ -305,19 +313,72 @@ class Campaign:
                       _json(response))
 
 
-SHOWN = 3  # failing exchanges shown as evidence; the message counts all of them
+SHOWN = 3  # exchanges shown when there is no finding to group (e.g. nothing was linked)
 UNKNOWN_FIELD = "conformance_unknown_field"
 UNKNOWN_FIELD_CHECK = "unknown_field_rejection"  # our own judgement of the explicit unknown-field cases
 MALFORMED_JSON_CHECK = "malformed_json_rejection"  # ... and of the explicit malformed-JSON cases
+RESPONSE_SHOWN = 1500  # characters of an example's answer
 
 
-def report_failures(campaign_outcomes: list[tuple[Outcome, str]], what: str) -> None:
-    """Fail with the first few outcomes (and why each is wrong) when there are any."""
-    if not campaign_outcomes:
+def failures_of(outcomes: list[Outcome], *checks: str) -> list[tuple[Outcome, str, str]]:
+    """(outcome, problem, message) for every named check that objected to an outcome."""
+    return [(o, o.reasons.get(name) or o.failures[name], o.failures[name])
+            for o in outcomes for name in checks if name in o.failures]
+
+
+def report_failures(findings: list[tuple[Outcome, str, str]], what: str) -> None:
+    """Fail when there are findings (outcome, problem, message): one group per (operation, problem),
+    counted, each with its smallest request as a curl line, all in the evidence (checks.Findings)."""
+    if not findings:
         return
-    operations = sorted({o.operation for o, _ in campaign_outcomes})
-    evidence = [f"[{o.mode}] {o.operation}: {why}\n{o.evidence}" for o, why in campaign_outcomes[:SHOWN]]
-    violation(f"{len(campaign_outcomes)} generated request(s) {what}; operations: {', '.join(operations)}", evidence)
+    groups = group_findings(findings)
+    operations = {g["operation"] for g in groups}
+    violation(f"{len(findings)} generated request(s) {what}: {len(groups)} problem(s) on {len(operations)} "
+              "operation(s), each with its smallest request", [Findings(groups)])
+
+
+def group_findings(findings: list[tuple[Outcome, str, str]]) -> list[dict]:
+    """One group per (operation, problem), most frequent first; the example is the smallest request."""
+    grouped: dict[tuple[str, str], list[tuple[Outcome, str]]] = {}
+    for outcome, problem, message in findings:
+        grouped.setdefault((outcome.operation, problem), []).append((outcome, message))
+    groups = []
+    for (operation, problem), members in grouped.items():
+        outcome, message = min(members, key=lambda m: _request_size(m[0]))
+        exchange = outcome.exchange or {}
+        groups.append({
+            "operation": operation, "problem": problem, "count": len(members),
+            "example": {"curl": curl_command(exchange) if exchange else outcome.evidence.splitlines()[0],
+                        "status": outcome.status,
+                        "response": (exchange.get("response_body") or "")[:RESPONSE_SHOWN] if exchange else
+                        outcome.evidence,
+                        "reason": f"[{outcome.mode}] {message}"},
+        })
+    return sorted(groups, key=lambda g: (-g["count"], g["operation"], g["problem"]))
+
+
+def _request_size(outcome: Outcome) -> int:
+    exchange = outcome.exchange or {}
+    return len(exchange.get("url") or "") + len(exchange.get("request_body") or "") if exchange else 1 << 30
+
+
+def describe_failures(exc: FailureGroup, status: int) -> tuple[str, str]:
+    """schemathesis' failures of one check as (their own words, redacted; the problem they name, for
+    grouping: the answer's status, each failure's title and, for a schema violation, where and which
+    keyword, without the values that differ from request to request)."""
+    message = "; ".join(f"{f.title}: {' '.join(f.message.split())}" for f in exc.exceptions)
+    problems = []
+    for failure in exc.exceptions:
+        where = getattr(failure, "instance_path", None)
+        keyword = next((str(p) for p in reversed(getattr(failure, "schema_path", None) or [])
+                        if isinstance(p, str)), None)
+        if where is not None:
+            pointer = "/" + "/".join("*" if isinstance(p, int) else str(p) for p in where)
+            problems.append(f"{failure.title} at {pointer}" + (f" ({keyword})" if keyword else ""))
+        else:
+            problems.append(failure.title)
+    problem = f"answered {status}: " + "; ".join(sorted(set(problems)))
+    return redact.redact_text(message) or "", redact.redact_text(problem) or ""
 
 
 def has_free_input(operation) -> bool:
@@ -420,7 +481,14 @@ def _sent_json(response) -> Any:
 
 def track_created(factory: Factory, method: str, path_template: str, path_parameters: dict, status: int,
                   body: Any) -> None:
-    """Hand every object a create operation reports with 200 to the factory, for cleanup."""
+    """Hand every object a create operation reports with 200 to the factory, for cleanup; a 200 to a
+    DELETE makes the factory forget the object (cleanup does not delete it again)."""
+    if method == "DELETE" and status == 200 and isinstance(path_parameters, dict):
+        try:
+            factory.forget(path_template.format(**path_parameters))
+        except (KeyError, IndexError, ValueError):
+            pass  # a path parameter the case did not fill: nothing of ours was named
+        return
     if method != "POST" or status != 200 or not isinstance(body, dict) or not isinstance(body.get("id"), str):
         return
     obj = body.get("object")
@@ -459,6 +527,17 @@ def _json(response) -> Any:
         return response.json()
     except Exception:  # noqa: BLE001 - not JSON: nothing to read
         return None
+
+
+def exchange_record(response) -> dict:
+    """The request a schemathesis case sent and its answer, as an evidence exchange dict (redacted)."""
+    request = response.request
+    body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else request.body
+    return {"kind": "exchange", "method": request.method, "url": redact.redact_url(str(request.url)),
+            "request_headers": redact.redact_headers({k: v for k, v in request.headers.items()
+                                                      if k.lower() != "x-schemathesis-testcaseid"}),
+            "request_body": redact.redact_text(body) if body else None, "status": response.status_code,
+            "response_body": redact.redact_text(response.content[:RESPONSE_SHOWN].decode("utf-8", "replace"))}
 
 
 def render_exchange(case, response, limit: int = 1500) -> str:

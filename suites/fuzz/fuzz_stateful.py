@@ -32,7 +32,9 @@ from fuzz_campaign import (
     Outcome,
     Seeds,
     _json,
+    describe_failures,
     examples_per_operation,
+    exchange_record,
     prepare_body,
     render_exchange,
     track_created,
@@ -46,7 +48,6 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.stateful import run_state_machine_as_test
 from schemathesis.specs.openapi.checks import ensure_resource_availability, use_after_free
 
-from assistants_conformance import redact
 from assistants_conformance.flows import Factory
 
 # Checks of every stateful step: the campaigns' checks minus negative_data_rejection (FUZZ-003's
@@ -161,6 +162,7 @@ def machine_for(schema, run: StatefulRun) -> type:
             prepare_body(case, run.factory, None, positive=positive)
             linked = sorted(self.seen_ids & set(_request_ids(case)))
             self.failures: dict[str, str] = {}
+            self.reasons: dict[str, str] = {}
             output = super().step(input)
             response = output.response
             body = _json(response)
@@ -174,7 +176,8 @@ def machine_for(schema, run: StatefulRun) -> type:
             run.steps.append(Step(
                 outcome=Outcome(operation=case.operation.label, mode="positive" if positive else "negative",
                                 description=_description(case), status=response.status_code,
-                                evidence=render_exchange(case, response), failures=self.failures),
+                                evidence=render_exchange(case, response), failures=self.failures,
+                                reasons=self.reasons, exchange=exchange_record(response)),
                 via=_link_name(input), link_applied=input.transition is not None and input.is_applied,
                 linked_ids=linked))
             return output
@@ -188,8 +191,7 @@ def machine_for(schema, run: StatefulRun) -> type:
                     case.validate_response(response, checks=[check], headers=run.headers,
                                            transport_kwargs=kwargs or None, recorder=self.recorder)
                 except FailureGroup as exc:
-                    found = "; ".join(f"{f.title}: {' '.join(f.message.split())}" for f in exc.exceptions)
-                    self.failures[name] = redact.redact_text(found)
+                    self.failures[name], self.reasons[name] = describe_failures(exc, response.status_code)
 
     return TargetMachine
 

@@ -6,7 +6,7 @@ Budget: 6 x ASSISTANTS_CONFORMANCE_FUZZ_EXAMPLES scenarios of up to 6 steps (see
 from __future__ import annotations
 
 import pytest
-from fuzz_campaign import SHOWN, report_failures
+from fuzz_campaign import SHOWN, failures_of, report_failures
 from fuzz_stateful import StatefulRun
 
 from assistants_conformance.checks import violation
@@ -28,5 +28,5 @@ def test_linked_chains_get_contract_answers(stateful_run: StatefulRun):
         violation("no step of the stateful run sent an id taken from an earlier answer, so no link was "
                   f"followed ({stateful_run.summary()}); the first answers were:",
                   [o.evidence for o in stateful_run.outcomes[:SHOWN]])
-    failing = [(o, o.failures[name]) for o in stateful_run.outcomes for name in CHECKED if name in o.failures]
+    failing = failures_of(stateful_run.outcomes, *CHECKED)
     report_failures(failing, f"along linked chains got answers that break the contract ({stateful_run.summary()})")

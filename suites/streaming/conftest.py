@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from assistants_conformance import prerequisites
+from assistants_conformance.checks import ConformanceFailure
 from assistants_conformance.flows import (
     HOLD_PROMPT,
     LOOKUP_FUNCTION,
@@ -159,7 +160,12 @@ def all_streams(request, target, plain_stream, thread_run_stream) -> list[Stream
     """Every recorded stream: the tool streams only when the target does function tools."""
     cases = [plain_stream, thread_run_stream]
     if target.profile.has("function_tools"):
-        tools = request.getfixturevalue("tool_streams")
+        try:
+            tools = request.getfixturevalue("tool_streams")
+        except ConformanceFailure:
+            # The requires_action streams could not be set up: STREAM-008..010 report it (their setup);
+            # the checks of every stream judge the other streams.
+            return cases
         cases.append(tools.paused)
         if tools.resumed is not None:
             cases.append(tools.resumed)

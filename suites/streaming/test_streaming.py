@@ -12,28 +12,63 @@ from assistants_conformance.checks import violation
 from assistants_conformance.protocol import stream_rules
 from assistants_conformance.protocol.stream_rules import message_texts, text_parts
 from assistants_conformance.protocol.transitions import TERMINAL
-from assistants_conformance.sse import StreamVerdict
+from assistants_conformance.sse import StreamVerdict, is_bare_done
 
 pytestmark = [pytest.mark.capability("streaming")]
 
 MAX_LISTED = 8  # problems named in one failure message
 
 
-def fail_with(problems: list[str], evidence: list) -> None:
-    if problems:
-        shown = problems[:MAX_LISTED]
-        more = f" (and {len(problems) - MAX_LISTED} more)" if len(problems) > MAX_LISTED else ""
-        violation("; ".join(shown) + more, evidence)
+def about(case, problems: list[str]) -> list[tuple]:
+    """Problems paired with the stream case they are about (its exchanges are their evidence)."""
+    return [(case, problem) for problem in problems]
+
+
+def stream_only(case) -> list:
+    return [case.stream.result.exchange]
+
+
+def fail_with(found: list[tuple], evidence_of=lambda case: case.evidence) -> None:
+    """Fail with (case, problem) pairs; the evidence is the exchanges of the cases named, and only those
+    (a problem about no single case, case None, shows none of its own)."""
+    if not found:
+        return
+    problems = [problem for _, problem in found]
+    shown = problems[:MAX_LISTED]
+    more = f" (and {len(problems) - MAX_LISTED} more)" if len(problems) > MAX_LISTED else ""
+    evidence, cases = [], []
+    for case, _ in found:
+        if case is not None and not any(case is c for c in cases):
+            cases.append(case)
+            evidence += [e for e in evidence_of(case) if e is not None]
+    violation("; ".join(shown) + more, evidence)
+
+
+def unreadable(case) -> str | None:
+    """Why the stream could not be read at all (HTTP error, wrong content type, timeout), else None. An
+    INCOMPLETE stream (body closed before done) is judged on the events it did deliver; its missing
+    ending is STREAM-003's finding."""
+    result = case.stream.result
+    if result.verdict in (StreamVerdict.COMPLETE, StreamVerdict.INCOMPLETE):
+        return None
+    return f"{case.label}: the stream could not be read ({result.verdict.value}): {result.message}"
 
 
 def require_readable(case) -> None:
-    """A stream that could not be read at all (HTTP error, wrong content type, timeout) leaves nothing
-    to judge: the check fails with the reader's verdict. An INCOMPLETE stream (body closed before done)
-    is judged on the events it did deliver; its missing ending is STREAM-003's finding."""
-    result = case.stream.result
-    if result.verdict not in (StreamVerdict.COMPLETE, StreamVerdict.INCOMPLETE):
-        violation(f"{case.label}: the stream could not be read ({result.verdict.value}): {result.message}",
-                  case.evidence)
+    """A stream that could not be read leaves nothing to judge: the check fails with what was answered."""
+    why = unreadable(case)
+    if why:
+        violation(why, case.evidence)
+
+
+def readable(cases: list) -> list:
+    """The cases whose streams can be judged. A stream that could not be read is STREAM-001's finding
+    (or that of the check about its own operation), not of checks judging the other streams; with none
+    readable, the check fails with the first reader verdict."""
+    usable = [case for case in cases if unreadable(case) is None]
+    if not usable and cases:
+        require_readable(cases[0])
+    return usable
 
 
 def order_problems(case) -> list[str]:
@@ -42,7 +77,14 @@ def order_problems(case) -> list[str]:
         return []
     at = f" (first at {stream.first_violation_at:.3f} s into the stream)" if stream.first_violation_at else ""
     return [f"{case.label} stream order{at}: " + "; ".join(stream.order_violations)
-            + f". Events: {' '.join(str(n) for n in stream.names())}"]
+            + f". Events: {' '.join(event_label(e) for e in stream.events)}"]
+
+
+def event_label(event) -> str:
+    """An event's name for a list of events; a nameless event shown by what it carried."""
+    if is_bare_done(event):
+        return "(bare data: [DONE])"
+    return event.event or "(no event name)"
 
 
 # --- framing and schemas --------------------------------------------------------------------------------
@@ -54,12 +96,16 @@ def test_content_type(all_streams):
     """A streamed run is answered with Content-Type text/event-stream.
 
     API reference, create run: with stream: true the answer is a stream of server-sent events."""
-    problems = []
+    found = []
     for case in all_streams:
-        content_type = case.stream.result.headers.get("content-type", "")
-        if not content_type.split(";")[0].strip().lower() == "text/event-stream":
-            problems.append(f"{case.label}: Content-Type {content_type or '(none)'!r}, expected text/event-stream")
-    fail_with(problems, [c.stream.result.exchange for c in all_streams])
+        result = case.stream.result
+        content_type = result.headers.get("content-type", "")
+        if result.verdict is StreamVerdict.HTTP_ERROR:  # "answered 404 with an error, not a stream: ..."
+            found.append((case, f"{case.label}: {result.message}"))
+        elif not content_type.split(";")[0].strip().lower() == "text/event-stream":
+            found.append((case, f"{case.label}: answered {result.status_code} with Content-Type "
+                                f"{content_type or '(none)'!r}, expected text/event-stream"))
+    fail_with(found, stream_only)
 
 
 @pytest.mark.check("STREAM-002")
@@ -68,16 +114,15 @@ def test_event_schemas(all_streams, contract):
     """The data of every stream event matches the schema the contract gives for that event name.
 
     Events the contract does not name are skipped: the docs ask clients to tolerate new events."""
-    problems = []
-    for case in all_streams:
-        require_readable(case)
+    found = []
+    for case in readable(all_streams):
         for index, event in enumerate(case.stream.events):
             if event.event not in contract.event_names:
                 continue
             for issue in contract.validate_event(event.event, event.data)[:3]:
                 where = f" at {issue.pointer}" if issue.pointer else ""
-                problems.append(f"{case.label} event {index} {event.event}{where}: {issue.message}")
-    fail_with(problems, [c.stream.result.exchange for c in all_streams])
+                found.append((case, f"{case.label} event {index} {event.event}{where}: {issue.message}"))
+    fail_with(found, stream_only)
 
 
 @pytest.mark.check("STREAM-003")
@@ -86,23 +131,24 @@ def test_stream_ends_with_done(all_streams):
     """Every stream ends with `event: done` carrying `data: [DONE]`, after which the body closes.
 
     API reference: the stream terminates when the run ends (or pauses) "with a data: [DONE] message"."""
-    problems = []
-    for case in all_streams:
+    found = []
+    for case in readable(all_streams):
         result = case.stream.result
         if result.verdict is StreamVerdict.INCOMPLETE:
-            last = result.events[-1].event if result.events else "nothing"
-            problems.append(f"{case.label}: INCOMPLETE stream: the body closed after {len(result.events)} "
-                            f"events (last: {last}) without the done event")
+            # The reader's words: a bare `data: [DONE]` without `event: done` is named as such.
+            last = f" (last event: {event_label(result.events[-1])})" if result.events else ""
+            found.append((case, f"{case.label}: {result.message}" + ("" if "bare" in result.message else last)))
             continue
-        require_readable(case)
         done = [i for i, e in enumerate(result.events) if e.event == "done"]
         if done and done[-1] != len(result.events) - 1:
-            problems.append(f"{case.label}: events after done (done is event {done[-1]} of {len(result.events)})")
+            found.append((case, f"{case.label}: events after done (done is event {done[-1]} of "
+                                f"{len(result.events)})"))
         for i in done:
             if result.events[i].data != "[DONE]":
-                problems.append(f"{case.label}: done event {i} carries data {result.events[i].data!r}, "
-                                "expected the literal [DONE]")
-    fail_with(problems, [c.stream.result.exchange for c in all_streams])
+                found.append((case, f"{case.label}: done event {i} carries data {result.events[i].data!r}, "
+                                    "expected the literal [DONE]"))
+    fail_with(found, stream_only)
+
 
 
 # --- event order ------------------------------------------------------------------------------------------
@@ -115,7 +161,7 @@ def test_create_run_order(plain_stream):
 
     Run created, queued, in progress, each step with its message, then the run's ending and done."""
     require_readable(plain_stream)
-    fail_with(order_problems(plain_stream), plain_stream.evidence)
+    fail_with(about(plain_stream, order_problems(plain_stream)))
 
 
 @pytest.mark.check("STREAM-005")
@@ -133,7 +179,7 @@ def test_create_thread_and_run_order(thread_run_stream):
     problems = []
     if isinstance(thread, dict) and thread.get("id") != case.thread_id:
         problems.append(f"thread.created names thread {thread.get('id')!r} but the run belongs to {case.thread_id!r}")
-    fail_with(problems + order_problems(case), case.evidence)
+    fail_with(about(case, problems + order_problems(case)))
 
 
 # --- content and ids ------------------------------------------------------------------------------------------
@@ -154,10 +200,10 @@ def describe_difference(a: str, b: str) -> str:
 @pytest.mark.level("MUST")
 def test_deltas_make_the_message(all_streams):
     """A message's text deltas, appended at their index, give exactly its completed text, streamed and read back."""
-    problems = []
+    found = []
     checked = 0
-    for case in all_streams:
-        require_readable(case)
+    for case in readable(all_streams):
+        problems: list[str] = []
         built = accumulated_texts(case.stream)
         for _, name, data in case.stream.payloads("thread.message."):
             if name not in ("thread.message.completed", "thread.message.incomplete") or not isinstance(data, dict):
@@ -182,9 +228,11 @@ def test_deltas_make_the_message(all_streams):
                 if a != b:
                     problems.append(f"{case.label}: message {message_id} part {index}: deltas give "
                                     f"{describe_difference(a, b)} in the message read back")
-    if not checked and not problems:
-        problems.append("no stream carried a completed assistant message to compare deltas with")
-    fail_with(problems, [e for c in all_streams for e in c.evidence])
+        found += about(case, problems)
+    if not checked and not found:
+        violation("no stream carried a completed assistant message to compare deltas with",
+                  [c.stream.result.exchange for c in all_streams])
+    fail_with(found)
 
 
 # In-stream consistency rules of the oracle (protocol/stream_rules.py) that STREAM-007 applies.
@@ -268,11 +316,10 @@ def test_ids_consistent(plain_stream, thread_run_stream):
     All events name the same run and thread, a message_creation step names the message the stream
     delivers, each event's status matches its name, and the run, its steps and messages read back
     afterwards carry the same ids and the run's last streamed status."""
-    problems = []
-    for case in (plain_stream, thread_run_stream):
-        require_readable(case)
-        problems += id_problems(case)
-    fail_with(problems, plain_stream.evidence + thread_run_stream.evidence)
+    found = []
+    for case in readable([plain_stream, thread_run_stream]):
+        found += about(case, id_problems(case))
+    fail_with(found)
 
 
 # --- pause for tool outputs and continuation ------------------------------------------------------------------
@@ -287,17 +334,17 @@ def test_requires_action_stream(tool_streams):
     case = tool_streams.paused
     require_readable(case)
     problems = order_problems(case)
-    names = [n for n in case.stream.names() if n != "done"]
+    names = [e.event for e in case.stream.events if e.event != "done" and not is_bare_done(e)]
     if not names or names[-1] != "thread.run.requires_action":
-        problems.append(f"the last event before done is {names[-1] if names else 'nothing'}, "
+        problems.append(f"the last event before done is {names[-1] or 'message' if names else 'nothing'}, "
                         "expected thread.run.requires_action")
     if case.stream.result.verdict is StreamVerdict.INCOMPLETE:
-        problems.append(f"the stream did not end with done: INCOMPLETE ({case.stream.result.message})")
+        problems.append(f"the stream did not end with done: {case.stream.result.message}")
     if case.run_read is not None and isinstance(case.run_read.json, dict) \
             and case.run_read.json.get("status") != "requires_action":
         problems.append(f"the run read back after the stream is {case.run_read.json.get('status')!r}, "
                         "expected requires_action")
-    fail_with(problems, case.evidence)
+    fail_with(about(case, problems))
 
 
 @pytest.mark.check("STREAM-009")
@@ -318,7 +365,7 @@ def test_tool_call_ids_match(tool_streams):
     if sorted(required) not in [sorted(ids) for ids in stored]:
         problems.append(f"required_action names tool calls {required}, the tool_calls steps read back "
                         f"carry {stored or 'none'}")
-    fail_with(problems, case.evidence)
+    fail_with(about(case, problems))
 
 
 @pytest.mark.check("STREAM-010")
@@ -345,5 +392,5 @@ def test_submit_stream_continues_the_run(tool_streams):
     if last not in TERMINAL:
         problems.append(f"the last run event says {last!r}, expected a terminal status ({', '.join(sorted(TERMINAL))})")
     if case.stream.result.verdict is StreamVerdict.INCOMPLETE:
-        problems.append(f"the stream did not end with done: INCOMPLETE ({case.stream.result.message})")
-    fail_with(problems, paused.evidence + case.evidence)
+        problems.append(f"the stream did not end with done: {case.stream.result.message}")
+    fail_with(about(case, problems))

@@ -9,6 +9,8 @@ Shapes (all with "kind"):
     {"kind": "stream", verdict, message, exchange: <exchange>|None, events: [<event>]}
     {"kind": "events", events: [<event>]}         <event> = {event, data, id, at}
     {"kind": "text", text}
+    {"kind": "findings", groups: [{operation, problem, count,
+                                   example: {curl, status, response, reason}}]}   (checks.Findings)
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import dataclasses
 import json
 from typing import Any, Iterable
 
+from ..checks import Findings
 from ..redact import redact_headers, redact_text, redact_url
 
 MAX_ITEMS = 20  # evidence items kept per failing test
 MAX_TEXT = 65536  # characters of one text or body (the client already bounds recorded bodies)
 MAX_EVENTS = 2000  # events kept per stream
+MAX_GROUPS = 200  # finding groups kept per failing check
 
 
 def _text(value: Any) -> str | None:
@@ -73,6 +77,8 @@ def serialize(item: Any) -> dict:
             "exchange": exchange_dict(exchange) if exchange is not None else None,
             "events": [event_dict(e) for e in list(item.events)[:MAX_EVENTS]],
         }
+    if isinstance(item, Findings):
+        return findings_dict(item)
     if _is_event(item):
         return {"kind": "events", "events": [event_dict(item)]}
     if isinstance(item, (list, tuple)) and item and all(_is_event(e) for e in item):
@@ -82,6 +88,20 @@ def serialize(item: Any) -> dict:
     if dataclasses.is_dataclass(item) and not isinstance(item, type):
         item = dataclasses.asdict(item)
     return {"kind": "text", "text": _text(item)}
+
+
+def findings_dict(findings: Findings) -> dict:
+    """Grouped findings as JSON, every text redacted again and bounded."""
+    groups = []
+    for group in findings.groups[:MAX_GROUPS]:
+        example = group.get("example") or {}
+        groups.append({
+            "operation": _text(group.get("operation")), "problem": _text(group.get("problem")),
+            "count": int(group.get("count") or 0),
+            "example": {"curl": _text(example.get("curl")), "status": example.get("status"),
+                        "response": _text(example.get("response")), "reason": _text(example.get("reason"))},
+        })
+    return {"kind": "findings", "groups": groups}
 
 
 def serialize_all(items: Iterable[Any]) -> list[dict]:
