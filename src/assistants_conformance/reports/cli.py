@@ -70,7 +70,7 @@ def _gate(args) -> int:
     verdict = gate(document, baseline, args.level)
     print(f"{verdict['verdict']}: {verdict['reason']}")
     for regression in verdict["regressions"]:
-        print(f"  regression {regression['id']}: {regression['why']}")
+        print(f"  {verdict['noun']} {regression['id']}: {regression['why']}")
     return verdict["exit_code"]
 
 
