@@ -15,6 +15,7 @@ import pytest
 from assistants_conformance import catalog
 from assistants_conformance.loadtest.cli import parser as load_parser
 from assistants_conformance.reference.server import build_parser as serve_parser
+from assistants_conformance.reports.cli import _parser as report_parser
 from assistants_conformance.reports.run import add_arguments as add_run_arguments
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,15 +28,25 @@ def _run_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@pytest.mark.parametrize("make", [_run_parser, load_parser, serve_parser], ids=["run", "load", "serve"])
-def test_every_option_has_help_and_lists_its_choices(make):
-    for action in make()._actions:
-        if isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS:
-            continue
-        assert action.help and action.help.strip(), f"{action.option_strings or action.dest} has no help text"
-        if action.choices:
-            shown = make().format_help()
-            assert "{" + ",".join(map(str, action.choices)) + "}" in shown
+def _report_parsers() -> list[argparse.ArgumentParser]:
+    [commands] = [a for a in report_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(commands.choices.values())
+
+
+PARSERS = {"run": lambda: [_run_parser()], "load": lambda: [load_parser()], "serve": lambda: [serve_parser()],
+           "report": _report_parsers}
+
+
+@pytest.mark.parametrize("command", sorted(PARSERS))
+def test_every_option_has_help_and_lists_its_choices(command):
+    for parser in PARSERS[command]():
+        shown = parser.format_help()
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS:
+                continue
+            assert action.help and action.help.strip(), f"{command}: {action.option_strings or action.dest} has no help"
+            if action.choices:
+                assert "{" + ",".join(map(str, action.choices)) + "}" in shown
 
 
 def test_load_help_ends_with_every_exit_code():
