@@ -66,12 +66,8 @@ def declared_check_ids() -> set[str]:
     return ids
 
 
-def run_suites(*args: str, timeout: float = RUN_TIMEOUT) -> tuple[dict[str, str], dict[str, str], str]:
-    """Run the suites in a subprocess against the embedded reference server.
-
-    Returns (status per check id, first failure message per check id, pytest's output tail).
-    A check with several test cases is 'fail' if any case failed, 'error' if any errored.
-    """
+def run_suites_document(*args: str, timeout: float = RUN_TIMEOUT) -> tuple[dict, str]:
+    """Run the suites in a subprocess against the embedded reference server: (results.json, output tail)."""
     with tempfile.TemporaryDirectory(prefix="conformance-proof-") as tmp:
         results = Path(tmp) / "results.json"
         cmd = [sys.executable, "-m", "pytest", str(SUITES), "-q", "-p", "no:cacheprovider",
@@ -80,14 +76,24 @@ def run_suites(*args: str, timeout: float = RUN_TIMEOUT) -> tuple[dict[str, str]
         output = (proc.stdout + proc.stderr)[-4000:]
         if not results.exists():
             raise AssertionError(f"suite run wrote no results (exit {proc.returncode}):\n{output}")
-        records = json.loads(results.read_text(encoding="utf-8"))["checks"]
-    rank = {"pass": 0, "skip": 1, "unsupported": 1, "fail": 2, "error": 3}
+        return json.loads(results.read_text(encoding="utf-8")), output
+
+
+def run_suites(*args: str, timeout: float = RUN_TIMEOUT) -> tuple[dict[str, str], dict[str, str], str]:
+    """Run the suites in a subprocess against the embedded reference server.
+
+    Returns (status per check id, first failure message per check id, pytest's output tail).
+    A check with several test cases has the status of its highest-ranked case (outcomes.RANK).
+    """
+    document, output = run_suites_document(*args, timeout=timeout)
+    records = document["checks"]
     status: dict[str, str] = {}
     messages: dict[str, str] = {}
-    for record in records:
+    for record in records:  # one record per check id (reports/results.py merges its cases)
         check_id = record["id"]
-        if rank[record["status"]] >= rank.get(status.get(check_id, "pass"), 0):
-            status[check_id] = record["status"]
-            if record["status"] in ("fail", "error", "unsupported"):  # unsupported: the reason
-                messages.setdefault(check_id, record["message"])
+        status[check_id] = record["status"]
+        if record["status"] in ("fail", "error"):
+            messages[check_id] = record["message"]
+        elif record["status"] in ("unsupported", "blocked", "skip"):  # the reason
+            messages[check_id] = record.get("reason") or record["message"]
     return status, messages, output

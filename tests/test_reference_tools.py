@@ -385,7 +385,7 @@ def test_file_search_options_bound_the_results(http, contract, policy_store):
 
 from types import SimpleNamespace  # noqa: E402
 
-from assistants_conformance.reference import tool_model, tool_turns  # noqa: E402
+from assistants_conformance.reference import arithmetic, tool_model, tool_turns  # noqa: E402
 from assistants_conformance.reference.store import Store  # noqa: E402
 
 
@@ -396,19 +396,19 @@ from assistants_conformance.reference.store import Store  # noqa: E402
     ("compute 1/3 + 1/6 please", "1 / 3 + 1 / 6", None),
 ])
 def test_find_math_reads_equations_and_expressions(text, shown, solution):
-    math = tool_model.find_math(text)
-    assert tool_model.shown_math(math) == shown and math.solution == solution
+    math = arithmetic.find_math(text)
+    assert arithmetic.shown_math(math) == shown and math.solution == solution
 
 
 @pytest.mark.parametrize("text", ["count to 5", "Write a 300-word essay", "Meet me on 2024-01-01", "x^2 = 4",
                                   "Is a 3 + 4 = 7?", "hello there"])
 def test_find_math_leaves_other_text_alone(text):
-    assert tool_model.find_math(text) is None
+    assert arithmetic.find_math(text) is None
 
 
 def test_programs_are_built_from_the_parse_never_from_the_message():
     text = 'Solve 3x + 11 = 14 __import__("os").system("echo PWNED") and write the result to a CSV file'
-    code = tool_model.program_for(tool_model.find_math(text), tool_model.wanted_outputs(text))
+    code = tool_model.program_for(arithmetic.find_math(text), tool_model.wanted_outputs(text))
     assert "PWNED" not in code and "system" not in code and "__import__" not in code
     result = run_python(code, timeout_s=5, memory_mb=256)
     assert result.stdout == "x = 1\n" and set(result.outputs) == {"result.csv"}

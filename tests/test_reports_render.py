@@ -223,3 +223,26 @@ def test_github_actions_workflow_runs_suites_uploads_report_and_writes_step_summ
     assert 'summary.md" >> "$GITHUB_STEP_SUMMARY"' in scripts
     upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact"))
     assert upload["if"] == "always()" and "REPORT_DIR" in upload["with"]["path"]
+
+
+def test_html_leads_with_broken_rules_shows_why_and_a_curl_reproduction():
+    document = fake_results()
+    blocked = _check("AUTH-010", "blocked", message="Skipped: blocked by LIFE-002: created_at is 1.5")
+    blocked.update(blocked_by="LIFE-002", reason="blocked by LIFE-002: created_at is 1.5")
+    document["checks"].append(blocked)
+    document["checks"][3]["reason"] = "the profile does not declare streaming"
+    document["counts"] = count_statuses(document["checks"])
+    page = report_html(document)
+    # What is wrong comes before the matrix and the full list.
+    assert page.index('id="detail-LIFE-002"') < page.index('id="matrix"') < page.index('id="check-LIFE-001"')
+    assert 'id="blocked-by-LIFE-002"' in page and 'href="#check-AUTH-010"' in page
+    assert "2 rules broken, 1 check blocked by them, 1 unsupported" in page
+    # The reason of every check that was not judged is on the page, beside the check.
+    assert "the profile does not declare streaming" in page and "slow check: run with --run-slow" in page
+    # Areas with nothing wrong are folded; areas with a failure are open.
+    assert '<details class="area" id="area-page">' in page and '<details class="area" id="area-life" open>' in page
+    # A copyable reproduction of each failing exchange, with the key left to the shell.
+    assert "curl -sS -X POST" in page and "&#34;$OPENAI_API_KEY&#34;" in page and "[REDACTED]" not in page.split(
+        'class="curl"')[1].split("</pre>")[0]
+    # The harness error is shown as ours, apart from the rules.
+    assert page.index('id="harness-errors"') < page.index('id="matrix"')

@@ -33,7 +33,8 @@ def fault_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fault-run") / "report"
     proc = run_cli("run", "--report-dir", str(folder), "--",
                    "-n", "2", "-p", "no:randomly", "--reference-fault", "stream-no-done",
-                   "--check", "STREAM-003", "--check", "STREAM-001", "--check", "ERR-001")
+                   "--check", "STREAM-003", "--check", "STREAM-001", "--check", "ERR-001",
+                   "--check", "AZURE-001")  # a check of another dialect: unsupported, with its reason
     return folder, proc
 
 
@@ -50,7 +51,7 @@ def test_run_writes_every_report_file_and_exit_1_on_a_new_failure(fault_run):
     assert document["profile"]["name"] == "reference" and len(document["spec_hash"]) == 64
     assert document["harness"]["version"]
     status = {c["id"]: c["status"] for c in document["checks"]}
-    assert status == {"STREAM-003": "fail", "STREAM-001": "pass", "ERR-001": "pass"}
+    assert status == {"STREAM-003": "fail", "STREAM-001": "pass", "ERR-001": "pass", "AZURE-001": "unsupported"}
     assert "STREAM-004" in document["deselected"]  # left out on purpose, reported by the xdist workers
     [failing] = [c for c in document["checks"] if c["status"] == "fail"]
     # Evidence crossed from an xdist worker: the stream exchanges the check chose.
@@ -82,7 +83,11 @@ def test_report_html_renders_in_headless_chromium(fault_run, tmp_path):
     assert 'id="matrix"' in html and ">streaming</a>" in html
     assert 'id="detail-STREAM-003"' in html and "without the done event" in html
     assert "Event timeline:" in html and "thread.run.completed" in html
-    assert "3 checks shown" in html  # the inline script ran (filters applied)
+    assert "4 checks shown" in html  # the inline script ran (filters applied)
+    # The person who opens it sees the failing check first, and why a check was not judged.
+    assert html.index('id="detail-STREAM-003"') < html.index('id="matrix"')
+    assert "a check of the azure dialect; the target speaks openai" in html
+    assert 'class="curl"' in html and "curl -sS -X POST" in html
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOT_DIR / "report-html.png"
     flags = CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path / 'profile2'}", "--window-size=1300,2400",

@@ -57,10 +57,10 @@ def _collect(suites: Path) -> list[CheckInfo]:
     import pytest
 
     collector = _Collector()
-    # Only our plugin and plain asserts: other plugins (schemathesis, locust, hypothesis) and assertion
-    # rewriting cost seconds and change nothing in what is collected.
+    # Only our plugin (and xdist, whose hooks it implements) and plain asserts: other plugins (schemathesis,
+    # locust, hypothesis) and assertion rewriting cost seconds and change nothing in what is collected.
     args = [str(suites), "--collect-only", "-q", "-p", "no:cacheprovider", "--disable-plugin-autoload",
-            "-p", "assistants_conformance.pytest_plugin", "--assert=plain"]
+            "-p", "xdist.plugin", "-p", "assistants_conformance.pytest_plugin", "--assert=plain"]
     with contextlib.redirect_stdout(io.StringIO()) as out:
         code = pytest.main(args, plugins=[collector])
     if code not in (0, 5):

@@ -77,6 +77,16 @@ class ConformanceFailure(AssertionError):
         self.evidence = list(evidence)
 
 
+class PrerequisiteFailed(ConformanceFailure):
+    """Something checks need as their starting point failed, and the rule it broke is `check_id`'s (e.g. a
+    run with a named tool_choice that did not pause: LIFE-018). Under that check it is a failure; under
+    any other check it makes that check *blocked* by it (outcomes.classify), never failed."""
+
+    def __init__(self, check_id: str, what: str, evidence: Iterable[Any] = ()):
+        super().__init__(what, evidence)
+        self.check_id = check_id
+
+
 def violation(what: str, evidence: Iterable[Any] = ()) -> NoReturn:
     raise ConformanceFailure(what, evidence)
 

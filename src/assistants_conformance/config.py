@@ -43,6 +43,7 @@ import yaml
 
 from . import redact
 from .dialects import DEFAULT_AZURE_API_VERSION, get_dialect, make_dialect
+from .errors import ConfigError, ProfileError  # noqa: F401 - raised here, and importable from here
 from .paths import specs_dir
 from .sse import StreamBounds
 
@@ -50,14 +51,6 @@ CAPABILITIES = frozenset({
     "streaming", "function_tools", "code_interpreter", "file_search", "vector_stores",
     "files", "cancel", "expiry", "auth", "isolation",
 })
-
-
-class ConfigError(Exception):
-    """A bad option, environment variable or profile; the message is one line naming the culprit."""
-
-
-class ProfileError(ConfigError):
-    """A profile file that cannot be read or has a bad field."""
 
 
 @dataclass(frozen=True)

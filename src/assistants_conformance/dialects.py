@@ -19,6 +19,8 @@ import re
 from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .errors import ConfigError
+
 DEFAULT_AZURE_API_VERSION = "2024-08-01-preview"
 # Azure api-versions whose Assistants API has the v1 shapes; every later preview has the v2 shapes.
 AZURE_V1_SHAPED_VERSIONS = frozenset({"2024-02-15-preview", "2024-03-01-preview", "2024-04-01-preview"})
@@ -190,8 +192,6 @@ def get_dialect(name: str) -> Dialect:
     try:
         return DIALECTS[name]
     except KeyError:
-        from .config import ConfigError  # here, not at the top: config imports this module
-
         raise ConfigError(f"dialect: unknown dialect {name!r} (known: {', '.join(sorted(DIALECTS))})") from None
 
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from . import prerequisites
 from .checks import ConformanceFailure, violation
 from .protocol.transitions import TERMINAL
 
@@ -36,10 +37,6 @@ LOOKUP_FUNCTION = {
 
 def named_tool_choice(function_name: str) -> dict:
     return {"type": "function", "function": {"name": function_name}}
-
-
-class SetupFailure(ConformanceFailure):
-    """The target refused something a check needs as its starting point."""
 
 
 @dataclass
@@ -119,7 +116,7 @@ class Factory:
     def assistant(self, **fields) -> dict:
         body = {"model": self.model, "name": "conformance", **fields}
         body["metadata"] = self.tag(fields.get("metadata"))
-        return self._ok(self.post_assistant(body), "create an assistant")
+        return self.created_object(self.post_assistant(body), "create an assistant", "assistant")
 
     def function_assistant(self, **fields) -> dict:
         """An assistant with the lookup function, for runs held in requires_action."""
@@ -127,24 +124,24 @@ class Factory:
 
     def thread(self, **fields) -> dict:
         body = {**fields, "metadata": self.tag(fields.get("metadata"))}
-        return self._ok(self.post_thread(body), "create a thread")
+        return self.created_object(self.post_thread(body), "create a thread", "thread")
 
     def message(self, thread_id: str, content: str = "Hello.", **fields) -> dict:
         body = {"role": "user", "content": content, **fields}
         response = self.client.post(f"/threads/{thread_id}/messages", json=body)
-        return self._ok(response, "create a message")
+        return self.created_object(response, "create a message", "message")
 
     def run(self, thread_id: str, assistant_id: str, **fields) -> dict:
         body = {"assistant_id": assistant_id, **fields}
         body["metadata"] = self.tag(fields.get("metadata"))
-        return self._ok(self.post_run(thread_id, body), "create a run")
+        return self.created_object(self.post_run(thread_id, body), "create a run", "run")
 
     def thread_and_run(self, assistant_id: str, **fields) -> dict:
         body = {"assistant_id": assistant_id, **fields}
         body["metadata"] = self.tag(fields.get("metadata"))
         body.setdefault("thread", {})
         body["thread"] = {**body["thread"], "metadata": self.tag(body["thread"].get("metadata"))}
-        return self._ok(self.post_thread_and_run(body), "create a thread and run")
+        return self.created_object(self.post_thread_and_run(body), "create a thread and run", "run")
 
     # --- files and vector stores -----------------------------------------------------------------------
     def file_name(self, name: str) -> str:
@@ -159,7 +156,7 @@ class Factory:
         return response
 
     def file(self, name: str, data: bytes, purpose: str = "assistants", content_type: str = "text/plain") -> dict:
-        return self._ok(self.post_file(name, data, purpose, content_type), f"upload the file {name}")
+        return self.created_object(self.post_file(name, data, purpose, content_type), f"upload the file {name}", "file")
 
     def adopt(self, kind: str, object_id: str, path: str) -> None:
         """Delete at teardown an object the target made for this factory's own requests (a file written by
@@ -174,14 +171,15 @@ class Factory:
 
     def vector_store(self, **fields) -> dict:
         body = {**fields, "metadata": self.tag(fields.get("metadata"))}
-        return self._ok(self.post_vector_store(body), "create a vector store")
+        return self.created_object(self.post_vector_store(body), "create a vector store", "vector_store")
 
-    def _ok(self, response, what: str) -> dict:
+    def created_object(self, response, what: str, kind: str) -> dict:
+        """The created object; else the creation is a failed prerequisite, owned by the object check of
+        its kind (prerequisites.CREATION): checks that only needed the object are blocked, not failed."""
         if response.status_code != 200 or not isinstance(response.json, dict):
-            raise SetupFailure(
-                f"could not {what}: expected 200 with a JSON object, got {response.status_code}",
-                [response.exchange],
-            )
+            prerequisites.fail(prerequisites.CREATION[kind],
+                               f"could not {what}: expected 200 with a JSON object, got {response.status_code}",
+                               [response.exchange])
         return response.json
 
     # --- teardown -----------------------------------------------------------------------------------
@@ -216,6 +214,7 @@ class Poll:
     statuses: list[str]
     reads: int
     elapsed: float
+    exchange: Any = None  # the last read's exchange (evidence)
 
 
 def poll_run(
@@ -273,7 +272,7 @@ def poll_object(client, path: str, what: str, *, until: Iterable[str], timeout: 
             on_read(obj)
         elapsed = time.monotonic() - started
         if obj.get("status") in wanted:
-            return Poll(obj, statuses, len(statuses), elapsed)
+            return Poll(obj, statuses, len(statuses), elapsed, response.exchange)
         if elapsed >= timeout:
             violation(
                 f"{what} did not reach {sorted(wanted)} within {timeout:g} s; statuses seen: {_squash(statuses)}",
@@ -312,8 +311,11 @@ def hold_run(factory: Factory, *, timeout: float, thread_id: str | None = None,
              assistant: dict | None = None, on_read: Callable[[dict], None] | None = None,
              **run_fields) -> HeldRun:
     """A run paused in requires_action: a function assistant and tool_choice naming its function make
-    this deterministic on any server. A run that ends instead fails the check as a SetupFailure.
-    `on_read` sees the created run and every polled read."""
+    this deterministic on any server. This is LIFE-018's rule: a run that ends instead (or does not
+    ask for the named function) is LIFE-018's failure, and blocks every other check that needed the
+    held run (prerequisites). `on_read` sees the created run and every polled read."""
+    session = factory.session_id
+    prerequisites.remembered(session, prerequisites.NAMED_TOOL_CHOICE)
     assistant = assistant or factory.function_assistant()
     if thread_id is None:
         thread_id = factory.thread(messages=[{"role": "user", "content": HOLD_PROMPT}])["id"]
@@ -323,12 +325,28 @@ def hold_run(factory: Factory, *, timeout: float, thread_id: str | None = None,
     run = factory.run(thread_id, assistant["id"], tool_choice=named_tool_choice(name), **run_fields)
     if on_read is not None:
         on_read(run)
-    poll = poll_run(factory.client, thread_id, run["id"], timeout=timeout, factory=factory, on_read=on_read)
-    if poll.final.get("status") != "requires_action":
-        raise SetupFailure(
-            f"a run with tool_choice naming {name} should pause in requires_action, "
-            f"it reached {poll.final.get('status')!r} (statuses: {_squash(poll.statuses)})", [])
+    try:
+        poll = poll_run(factory.client, thread_id, run["id"], timeout=timeout, factory=factory, on_read=on_read)
+        problem = held_run_problem(poll.final, name)
+        if problem:
+            violation(f"{problem} (statuses: {_squash([run.get('status'), *poll.statuses])})", [poll.exchange])
+    except ConformanceFailure as exc:
+        prerequisites.judged(session, prerequisites.NAMED_TOOL_CHOICE, exc)
     return HeldRun(assistant, thread_id, poll.final, poll)
+
+
+def held_run_problem(run: dict, function_name: str) -> str | None:
+    """Why `run` is not paused asking for a call of `function_name` (None: it is)."""
+    status = run.get("status")
+    if status != "requires_action":
+        return (f"a run with tool_choice naming {function_name} should pause in requires_action, "
+                f"it reached {status!r}")
+    calls = ((run.get("required_action") or {}).get("submit_tool_outputs") or {}).get("tool_calls")
+    names = [((c or {}).get("function") or {}).get("name") for c in calls or [] if isinstance(c, dict)]
+    if function_name not in names:
+        return (f"a run with tool_choice naming {function_name} paused in requires_action asking for "
+                f"{names or 'no tool call'}, not for {function_name}")
+    return None
 
 
 @contextmanager

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from . import outcomes
 from .checks import CheckDefinitionError, ConformanceFailure, check_info, render_failure
 from .options import SUITE_OPTIONS
+from .outcomes import unsupported
 
 RECORDER = pytest.StashKey[list]()
 CHECK = pytest.StashKey[object]()
@@ -121,11 +123,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     config = _resolved_config(item.config)
     marker = item.get_closest_marker("dialect")
     if marker is not None and config.dialect not in marker.args:
-        pytest.skip(f"unsupported: a check of the {'/'.join(marker.args)} dialect; the target speaks "
-                    f"{config.dialect}")
+        unsupported(f"a check of the {'/'.join(marker.args)} dialect; the target speaks {config.dialect}")
     if info.capability is not None and info.capability not in config.profile.capabilities:
-        pytest.skip(f"unsupported: the target profile {config.profile.name!r} does not declare "
-                    f"the {info.capability!r} capability"
+        unsupported(f"the target profile {config.profile.name!r} does not declare the {info.capability!r} capability"
                     + (f" (or the {config.dialect} dialect has no such thing)" if config.dialect != "openai" else ""))
 
 
@@ -142,12 +142,12 @@ from .reports.results import message_of as _message_of  # noqa: E402,F401
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     path = config.getoption("results_json")
-    if not path:
-        return
     if hasattr(config, "workerinput"):
         # Under xdist only the controller writes: workers send it their reports and deselections.
-        config.pluginmanager.register(DeselectionRecorder(config), "assistants-conformance-deselected")
+        if path:
+            config.pluginmanager.register(DeselectionRecorder(config), "assistants-conformance-deselected")
     else:
+        # Always collected (the terminal summary counts rules); results.json is written only when asked.
         config.pluginmanager.register(ResultsWriter(path, config), "assistants-conformance-results")
 
 
@@ -158,40 +158,52 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     info = item.stash.get(CHECK, None)
-    if call.excinfo is not None and _unsupported_operation(call.excinfo.value):
-        # An operation the dialect lacks (raised by the client before anything is sent), in the test or
-        # in a fixture it uses: the check is unsupported, never failed and never passed.
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if info is None:  # not a check (a helper test of a suite): only the failure rendering applies
+        if report.failed and exc is not None and outcomes.is_target_failure(exc):
+            report.longrepr = _render(item, None, call.excinfo, outcomes.Outcome("fail")) or report.longrepr
+        return report
+    outcome = outcomes.classify(exc, info.id, passed=not report.failed)
+    if outcome.status in ("unsupported", "blocked") and not report.skipped:
+        # An operation the dialect lacks (raised by the client before anything is sent), or a prerequisite
+        # owned by another check that failed, in the test or in a fixture it uses: this check was not
+        # judged, so it is neither failed nor passed.
         report.outcome = "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: unsupported: {call.excinfo.value}")
-    if info is not None:
-        report.user_properties.append(("check", dataclasses.asdict(info)))
-    if report.failed and call.excinfo is not None:
-        longrepr = _render(item, info, call.excinfo)
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {outcome.reason}")
+    report.user_properties.append(("check", dataclasses.asdict(info)))
+    if report.when == "call" or outcome.status != "pass":  # setup/teardown passing say nothing
+        report.user_properties.extend(outcome.properties())
+    if report.failed and exc is not None:
+        longrepr = _render(item, info, call.excinfo, outcome)
         if longrepr is not None:
             report.longrepr = longrepr
-    if report.failed and info is not None:
+    if report.failed:
         # Plain, redacted data: user_properties travel from xdist workers to the results writer.
-        exc = call.excinfo.value if call.excinfo is not None else None
         report.user_properties.extend(failure_properties(exc, _recorded(item), _message_of(report)))
     return report
 
 
-def _unsupported_operation(exc: BaseException) -> bool:
-    from .dialects import UnsupportedOperation
+def pytest_report_teststatus(report, config):
+    """`blocked` is a category of its own on the terminal (pytest would count it among the skipped)."""
+    if dict(report.user_properties).get("outcome") == "blocked" and report.skipped:
+        return "blocked", "b", ("BLOCKED", {"yellow": True})
+    return None
 
-    return isinstance(exc, UnsupportedOperation)
 
-
-def _render(item, info, excinfo) -> str | None:
+def _render(item, info, excinfo, outcome) -> str | None:
     from .client import TargetError
 
     exc = excinfo.value
+    if outcome.status == "error":
+        # Our own defect: say so, keep pytest's traceback below it, never under the check's rule.
+        return (f"harness error in {item.nodeid} (a defect of assistants-conformance, not a departure of the "
+                f"target; please report it): {type(exc).__name__}: {exc}\n\n{outcome.traceback}")
     if isinstance(exc, ConformanceFailure):
         evidence = exc.evidence or _recorded(item)[-3:]
         return render_failure(info, exc.what, evidence)
     if isinstance(exc, TargetError):
         return render_failure(info, f"the target did not answer properly: {exc}", [])
-    if info is not None and isinstance(exc, AssertionError):
+    if isinstance(exc, AssertionError):
         # A plain assert in a check: keep pytest's explanation, add the rule and the last exchanges.
         return render_failure(info, excinfo.exconly().removeprefix("AssertionError: "), _recorded(item)[-3:])
     return None
@@ -300,7 +312,7 @@ def client(target, recorder):
 def second_client(target, recorder):
     """A client with the second API key (isolation checks); skips without one."""
     if not target.config.second_api_key:
-        pytest.skip("unsupported: no second API key (--second-api-key) for isolation checks")
+        unsupported("no second API key (--second-api-key) for isolation checks")
     with _client(target, recorder, api_key=target.config.second_api_key) as c:
         yield c
 

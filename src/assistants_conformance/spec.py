@@ -27,7 +27,9 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing.jsonschema import DRAFT202012
 
 from . import paths
+from .errors import ContractError  # noqa: F401 - raised here, and importable from here
 from .spec_normalise import normalise, parse_document
+from .spec_overlay import overlaid_document_path
 
 CONTRACT_FILENAME = "assistants-v2.openapi.yaml"
 STREAM_EVENTS_KEY = "x-stream-events"
@@ -35,10 +37,6 @@ STREAM_SWITCH_KEY = "x-stream-switch"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _BASE_URI = "urn:assistants-conformance:contract"
 _GOT_LIMIT = 80
-
-
-class ContractError(Exception):
-    """The document cannot be loaded, or asks for something it does not declare."""
 
 
 @dataclass(frozen=True)
@@ -343,8 +341,6 @@ def load_contract(path: str | Path | None = None, *, overlays: Sequence[str] = (
     `${name}` in their values replaced from `variables` (e.g. api_version); see spec_overlay.py.
     """
     if overlays:
-        from .spec_overlay import overlaid_document_path
-
         path = overlaid_document_path(Path(path) if path is not None else default_contract_path(),
                                       overlays, variables or {})
     resolved = Path(path) if path is not None else default_contract_path()

@@ -37,7 +37,8 @@ from typing import Any
 import yaml
 
 from . import paths
-from .spec import ContractError
+from .errors import ContractError
+from .spec_normalise import parse_document
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
@@ -164,8 +165,6 @@ def _drop_dangling_links(doc: dict) -> None:
 
 def overlaid_document_path(base: Path, overlays: Sequence[str], variables: Mapping[str, str]) -> Path:
     """The file holding `base` with `overlays` applied (written once per content)."""
-    from .spec_normalise import parse_document
-
     try:
         document = parse_document(base.read_bytes())
     except OSError as exc:

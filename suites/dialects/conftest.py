@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistants_conformance.flows import SetupFailure
+from assistants_conformance import prerequisites
 
 
 @pytest.fixture
@@ -17,8 +17,8 @@ def v1_files(client):
                                                b"Conformance notes: the red switch turns the device off.\n",
                                                "text/plain")})
         if response.status_code != 200 or not isinstance(response.json, dict) or "id" not in response.json:
-            raise SetupFailure(f"could not upload a file for the v1 checks: expected 200 with a file object, "
-                               f"got {response.status_code}", [response.exchange])
+            prerequisites.fail(prerequisites.CREATION["file"], "could not upload a file for the v1 checks: "
+                               f"expected 200 with a file object, got {response.status_code}", [response.exchange])
         made.append(response.json["id"])
     yield made
     for file_id in made:  # best effort: the checks judge behaviour, not this cleanup

@@ -18,6 +18,7 @@ import pytest
 
 from assistants_conformance.checks import require, violation
 from assistants_conformance.flows import expect_error, shared_factory
+from assistants_conformance.outcomes import unsupported
 
 # Bytes a text-normalising server would alter: a UTF-8 byte order mark, CRLF line ends, multi-byte
 # characters, a tab, trailing blanks and no final newline.
@@ -49,7 +50,7 @@ def uploads(target) -> Iterator[Uploads]:
             if label == "b":
                 _next_second()
             response = f.post_file(f"{label}.txt", data, purpose)
-            made[label] = f._ok(response, f"upload file {label}")
+            made[label] = f.created_object(response, f"upload file {label}", "file")
             sent[made[label]["id"]] = (f.file_name(f"{label}.txt"), purpose, data)
             exchanges[made[label]["id"]] = response.exchange
         yield Uploads(made["a"], made["b"], made["c"], sent, exchanges)
@@ -203,7 +204,7 @@ def test_files_stay_with_their_key(uploads, second_client, profile):
     """Files uploaded with one API key (project) are invisible to another: retrieve, content and delete answer 404 and the list leaves them out.
     Files API; the docs scope objects to the project that made them."""
     if not profile.has("files"):
-        pytest.skip(f"unsupported: the target profile {profile.name!r} does not declare the 'files' capability")
+        unsupported(f"the target profile {profile.name!r} does not declare the 'files' capability")
     file_id = uploads.b["id"]
     for method, path in (("GET", f"/files/{file_id}"), ("GET", f"/files/{file_id}/content"),
                          ("DELETE", f"/files/{file_id}")):
@@ -225,7 +226,7 @@ def test_size_limit(factory, profile):
     Files API: individual files can be up to 512 MB (the profile's max_file_bytes declares the target's limit)."""
     limit = profile.max_file_bytes
     if limit is None:
-        pytest.skip(f"unsupported: the target profile {profile.name!r} declares no max_file_bytes "
+        unsupported(f"the target profile {profile.name!r} declares no max_file_bytes "
                     "(a check cannot upload OpenAI's 512 MB)")
     at_limit = factory.post_file("at-limit.txt", b"x" * limit, "user_data")
     require(at_limit.status_code == 200,

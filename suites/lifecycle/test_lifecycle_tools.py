@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from assistants_conformance.checks import violation
-from assistants_conformance.flows import LOOKUP_FUNCTION
+from assistants_conformance.flows import LOOKUP_FUNCTION, hold_run
 
 FUNCTION = LOOKUP_FUNCTION["function"]
 # After the outputs are in, the run is queued again; a poll may already see it further on.
@@ -128,3 +128,18 @@ def test_tool_calls_step_matches_required_action(tool_trace):
         if isinstance(step, dict) and step.get("run_id") != trace.final.get("id"):
             violation(f"step {step.get('id')} has run_id {step.get('run_id')!r}, listed under run {trace.final.get('id')}",
                       [trace.notes["steps_exchange"]])
+
+
+@pytest.mark.check("LIFE-018")
+@pytest.mark.level("MUST")
+@pytest.mark.capability("function_tools")
+def test_named_tool_choice_pauses_the_run(factory, profile):
+    """A run whose tool_choice names a function pauses in requires_action, asking for a call of that function.
+
+    Runs API, tool_choice: naming a tool, {"type": "function", "function": {"name": "my_function"}},
+    forces the model to call that tool. Many checks start from such a paused run: when it cannot be
+    had, this check fails and they are reported blocked by it.
+    """
+    # hold_run judges exactly this rule (flows.held_run_problem) and raises it as LIFE-018's failure;
+    # the shape of the call's arguments is LIFE-006's rule, not this one's.
+    hold_run(factory, timeout=profile.run_poll_timeout)

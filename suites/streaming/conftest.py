@@ -17,14 +17,17 @@ from typing import Any
 
 import pytest
 
+from assistants_conformance import prerequisites
 from assistants_conformance.flows import (
     HOLD_PROMPT,
     LOOKUP_FUNCTION,
     CheckedStream,
+    held_run_problem,
     named_tool_choice,
     shared_factory,
     stream_checked,
 )
+from assistants_conformance.outcomes import unsupported
 
 PLAIN_PROMPT = "Reply with two short sentences about the sea."
 
@@ -122,7 +125,7 @@ class ToolStreams:
 @pytest.fixture(scope="module")
 def tool_streams(target, stream_factory, grammar, stream_bounds) -> ToolStreams:
     if not target.profile.has("function_tools"):
-        pytest.skip(f"unsupported: the target profile {target.profile.name!r} does not declare "
+        unsupported(f"the target profile {target.profile.name!r} does not declare "
                     "the 'function_tools' capability (needed for a requires_action stream)")
     client = stream_factory.client
     assistant = stream_factory.function_assistant()
@@ -134,6 +137,9 @@ def tool_streams(target, stream_factory, grammar, stream_bounds) -> ToolStreams:
     paused = record_case(client, "create run (requires_action)", stream, thread_id=thread["id"])
     if paused.run_read is None or paused.run_read.status_code != 200:
         return ToolStreams(paused, None, "the paused run could not be read back")
+    problem = held_run_problem(paused.run_read.json, LOOKUP_FUNCTION["function"]["name"])
+    if problem:  # LIFE-018's rule, streamed: the checks of a requires_action stream are blocked by it
+        prerequisites.fail(prerequisites.NAMED_TOOL_CHOICE, f"streamed: {problem}", [paused.run_read.exchange])
     calls = ToolStreams.required_calls(paused.run_read.json)
     if not calls:
         return ToolStreams(paused, None, f"the run read back is {paused.run_read.json.get('status')!r} "

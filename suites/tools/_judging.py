@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assistants_conformance.checks import violation
+from assistants_conformance.outcomes import unsupported
 from assistants_conformance.protocol import stream_rules
 from assistants_conformance.sse import StreamVerdict
 
@@ -84,8 +85,10 @@ def stream_problems(record: ToolRun, contract) -> list[str]:
     """A recorded stream: readable to its done event, in the grammar's order, consistent across events
     (protocol.stream_rules), and every documented event valid against its schema."""
     stream = record.stream
+    if record.stream_skipped:
+        unsupported(record.stream_skipped)
     if stream is None:
-        inconclusive(record.stream_skipped or "no stream was recorded")
+        inconclusive("no stream was recorded")
     result = stream.result
     label = f"streamed {record.label}"
     if result.verdict is not StreamVerdict.COMPLETE:

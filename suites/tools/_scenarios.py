@@ -20,10 +20,12 @@ from typing import Any, Callable
 
 import pytest
 
+from assistants_conformance import prerequisites
 from assistants_conformance.checks import ConformanceFailure, violation
 from assistants_conformance.client import TargetError
 from assistants_conformance.flows import poll_run, poll_vector_store, shared_factory, stream_checked
 from assistants_conformance.protocol.transitions import TERMINAL
+from assistants_conformance.outcomes import unsupported
 
 # The one include[] value the API defines for run steps.
 CONTENT_INCLUDE = "step_details.tool_calls[*].file_search.results[*].content"
@@ -49,7 +51,7 @@ def need(profile, *capabilities: str) -> None:
     is marked with one capability; its setup may need files or vector stores besides)."""
     missing = [c for c in capabilities if not profile.has(c)]
     if missing:
-        pytest.skip(f"unsupported: the target profile {profile.name!r} does not declare the "
+        unsupported(f"the target profile {profile.name!r} does not declare the "
                     f"{', '.join(repr(c) for c in missing)} capabilit{'ies' if len(missing) > 1 else 'y'}")
 
 
@@ -79,7 +81,7 @@ class ToolRun:
     messages_read: Any = None  # GET messages of the thread (order asc)
     notes: dict = field(default_factory=dict)  # scenario specifics: file ids, vector store, stream case
     stream: Any = None  # flows.CheckedStream of the same run streamed, or None
-    stream_skipped: str | None = None  # why no stream was recorded
+    stream_skipped: str | None = None  # why no stream was recorded: what the target lacks (unsupported)
 
     def ok(self) -> "ToolRun":
         if self.failure is not None:
@@ -145,7 +147,7 @@ def drive(factory, record: ToolRun, timeout: float, thread_id: str, assistant_id
 
 def stream(factory, record: ToolRun, target, grammar, assistant_id: str, question: str, tool: str) -> None:
     if not target.profile.has("streaming"):
-        record.stream_skipped = (f"unsupported: the target profile {target.profile.name!r} does not declare "
+        record.stream_skipped = (f"the target profile {target.profile.name!r} does not declare "
                                  "the 'streaming' capability")
         return
     thread = factory.thread(messages=[{"role": "user", "content": question}])
@@ -171,15 +173,24 @@ def tool_scenario(target, label: str, capabilities: tuple[str, ...], script: Cal
 
 
 def indexed_store(factory, timeout: float, name: str, data: bytes) -> tuple[dict, dict]:
-    """A file uploaded and indexed in a new vector store (both tagged); (file, vector store)."""
+    """A file uploaded and indexed in a new vector store (both tagged); (file, vector store). A store that
+    does not finish indexing is VSTORE-001's failure, and blocks the checks that needed the store."""
+    prerequisites.remembered(factory.session_id, prerequisites.STORE_INDEXED)
     uploaded = factory.file(name, data)
     store = factory.vector_store(name="conformance tools", file_ids=[uploaded["id"]])
-    poll = poll_vector_store(factory.client, store["id"], path_suffix=f"/files/{uploaded['id']}", timeout=timeout)
-    if poll.final.get("status") != "completed":
-        violation(f"the file {uploaded['id']} in vector store {store['id']} ended indexing as "
-                  f"{poll.final.get('status')!r} (last_error {poll.final.get('last_error')!r}), expected completed",
-                  [])
-    poll_vector_store(factory.client, store["id"], timeout=timeout)
+    try:
+        poll = poll_vector_store(factory.client, store["id"], path_suffix=f"/files/{uploaded['id']}",
+                                 timeout=timeout)
+        if poll.final.get("status") != "completed":
+            violation(f"the file {uploaded['id']} in vector store {store['id']} ended indexing as "
+                      f"{poll.final.get('status')!r} (last_error {poll.final.get('last_error')!r}), expected "
+                      "completed", [poll.exchange])
+        poll = poll_vector_store(factory.client, store["id"], timeout=timeout)
+        if poll.final.get("status") != "completed":
+            violation(f"vector store {store['id']} ended {poll.final.get('status')!r} once its file was indexed, "
+                      "expected completed", [poll.exchange])
+    except ConformanceFailure as exc:
+        prerequisites.judged(factory.session_id, prerequisites.STORE_INDEXED, exc)
     return uploaded, store
 
 

@@ -15,10 +15,12 @@ from typing import Any, Iterator
 
 import pytest
 
+from assistants_conformance import prerequisites
 from assistants_conformance.checks import ConformanceFailure, require, violation
 from assistants_conformance.flows import (INDEXING_DONE, SLOW_WAIT_SECONDS, expect_error, poll_run, poll_vector_store,
                                          shared_factory)
 from assistants_conformance.protocol.transitions import TERMINAL
+from assistants_conformance.outcomes import unsupported
 
 READABLE = (
     b"Conformance notes, part one. The harbour at Quillan freezes in February; boats wait at Port Esk.\n",
@@ -93,7 +95,7 @@ def indexed(target) -> Iterator[Indexed]:
         readable = [f.file(f"notes-{i}.txt", data)["id"] for i, data in enumerate(READABLE)]
         bad = f.file("not-text.txt", UNREADABLE)["id"]
         created = f.post_vector_store({"name": "conformance indexing", "file_ids": readable, "metadata": f.tag()})
-        store = f._ok(created, "create a vector store with file_ids")
+        store = f.created_object(created, "create a vector store with file_ids", "vector_store")
         state = Indexed(store["id"], readable, bad)
         state.seen.append(Seen(("POST", "/vector_stores"), created))
         state.store_reads.append((store, created.exchange))
@@ -184,7 +186,8 @@ def test_file_counts_add_up(indexed):
         problem = _counts_problem(store.get("file_counts"), expected)
         require(problem is None, f"read {index} of the store: {problem}", [exchange])
     if indexed.final_store is None or indexed.final_store.get("status") != "completed":
-        pytest.skip("inconclusive: the store never completed (VSTORE-001 reports it)")
+        why = indexed.settle_failure.what if indexed.settle_failure is not None else "the store never completed"
+        prerequisites.fail(prerequisites.STORE_INDEXED, why)  # the counts once completed cannot be judged
     store, exchange = indexed.store_reads[-1]
     wanted = _statuses_count(list(indexed.files_final.values()))
     counts = store["file_counts"]
@@ -395,10 +398,10 @@ def test_expired_store_fails_runs(factory, client, profile, request):
     vector_store_day_seconds, a test server's short day. Both answers the docs allow are accepted: a 400 at run
     creation, or a run that ends failed; completed, incomplete, requires_action or any other ending fails."""
     if not profile.has("vector_stores"):
-        pytest.skip(f"unsupported: the target profile {profile.name!r} does not declare the 'vector_stores' capability")
+        unsupported(f"the target profile {profile.name!r} does not declare the 'vector_stores' capability")
     day = profile.vector_store_day_seconds
     if day is None:
-        pytest.skip(f"unsupported: the target profile {profile.name!r} declares no vector_store_day_seconds (a store "
+        unsupported(f"the target profile {profile.name!r} declares no vector_store_day_seconds (a store "
                     "expires a day, 86,400 s, after its last activity: too long for a check to wait)")
     if day > SLOW_WAIT_SECONDS and not request.config.getoption("--run-slow"):
         pytest.skip(f"slow check: run with --run-slow (it waits the profile's vector store day, {day:g} s)")

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from starlette.requests import Request
 
 from . import v1
 from .errors import APIError
-
-if TYPE_CHECKING:
-    from .app import API
+from .plumbing import Context
+from .v1_files import FileEndpoints
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
@@ -55,13 +54,13 @@ def _with_headers(scope: Scope, drop: set[bytes], add: list[tuple[bytes, bytes]]
 
 
 class DialectMiddleware:
-    """Wraps the Starlette app of `API` (see module docstring)."""
+    """Wraps the Starlette app of the /v1 routes (see module docstring)."""
 
-    def __init__(self, app: Callable, api: "API") -> None:
+    def __init__(self, app: Callable, api: Context) -> None:
         self.app = app
         self.api = api
         self.faults = api.faults
-        self.files = v1.FileEndpoints(api)
+        self.files = FileEndpoints(api)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -126,11 +125,10 @@ class DialectMiddleware:
         if path == "/v1/vector_stores" or path.startswith("/v1/vector_stores/"):
             return await self.api.error(v1.vector_stores_refused())(scope, receive, send)
         if "v1-no-assistant-files" not in self.faults:
-            found = self.files.match(method, path)
+            found = self.files.match(scope)
             if found is not None:
-                handler, params = found
-                scope = dict(scope, path_params=params)
-                return await (await handler(Request(scope, receive)))(scope, receive, send)
+                route, scope = found
+                return await route.handle(scope, receive, send)
         if method == "POST":
             translated = await self.translate(scope, receive)
             if isinstance(translated, APIError):
@@ -175,7 +173,7 @@ class DialectMiddleware:
 class V1Answer:
     """An ASGI `send` that renders the app's successful JSON and SSE answers as v1."""
 
-    def __init__(self, api: "API", send: Send) -> None:
+    def __init__(self, api: Context, send: Send) -> None:
         self.api = api
         self.send = send
         self.start: dict | None = None

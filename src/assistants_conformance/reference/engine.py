@@ -11,13 +11,14 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from . import model, objects, tool_turns, vector_stores
+from . import model, objects, tool_turns
 from .errors import bad_request
 from .ids import Clock, IdFactory
+from .run_output import RunOutput, Settings
 from .store import Record, Store
+from .vector_index import expired_store_error
 
 log = logging.getLogger("assistants_conformance.reference")
 
@@ -28,48 +29,13 @@ STREAM_END = frozenset({"thread.run.completed", "thread.run.incomplete", "thread
                         "thread.run.cancelled", "thread.run.expired", "thread.run.requires_action", "error"})
 
 
-@dataclass(frozen=True)
-class Settings:
-    run_expiry_seconds: float = 600.0
-    token_delay_seconds: float = 0.0
-    faults: frozenset[str] = frozenset()
-    max_file_bytes: int = 512 * 1024 * 1024      # uploads past it: 400
-    index_delay_seconds: float = 0.05            # per vector store file, so polling sees in_progress
-    vector_store_day_seconds: float = 86_400.0   # length of an expires_after "day" (tests shorten it)
-
-
-class Engine:
+class Engine(RunOutput):
     def __init__(self, store: Store, settings: Settings, ids: IdFactory, clock: Clock) -> None:
-        self.store = store
-        self.settings = settings
-        self.faults = settings.faults
-        self.ids = ids
-        self.clock = clock
+        super().__init__(store, settings, ids, clock)
         self.locks: dict[str, str] = {}                      # thread id -> id of the run holding it
         self.live: dict[str, Record] = {}                    # non-terminal runs
         self.tasks: dict[str, asyncio.Task] = {}
-        self.listeners: dict[str, list[asyncio.Queue]] = {}  # run id -> stream queues
         self.mutate_at: dict[str, float] = {}                # fault terminal-run-mutates: run id -> flip time
-
-    # ---- events -----------------------------------------------------------------------------------------
-    def subscribe(self, run_id: str, queue: asyncio.Queue | None = None) -> asyncio.Queue:
-        queue = queue or asyncio.Queue()
-        self.listeners.setdefault(run_id, []).append(queue)
-        return queue
-
-    def unsubscribe(self, run_id: str, queue: asyncio.Queue) -> None:
-        queues = self.listeners.get(run_id)
-        if queues and queue in queues:
-            queues.remove(queue)
-            if not queues:
-                del self.listeners[run_id]
-
-    def emit(self, run_id: str, name: str, data: dict) -> None:
-        queues = self.listeners.get(run_id)
-        if queues:
-            payload = json.dumps(data)   # snapshot now: the object keeps changing
-            for queue in queues:
-                queue.put_nowait((name, payload))
 
     # ---- locking ----------------------------------------------------------------------------------------
     def check_unlocked(self, thread_id: str, owner: str | None = None) -> None:
@@ -130,13 +96,13 @@ class Engine:
             self.store.touch(rec)
             self.emit(rec.id, "thread.run.in_progress", run)
             if "expired-store-runs" not in self.faults:   # the docs: runs that use expired vector stores fail
-                stale = vector_stores.expired_store_error(self.store, run)
+                stale = expired_store_error(self.store, run)
                 if stale is not None:
                     self._finish(rec, "failed", last_error=stale)
                     return
             turn = model.decide(
-                instructions=run["instructions"], messages=self._prompt(run["thread_id"]), tools=run["tools"],
-                tool_choice=run["tool_choice"], parallel_tool_calls=run["parallel_tool_calls"],
+                instructions=run["instructions"], messages=self.prompt(run["thread_id"]), tools=run["tools"],
+                tool_choice=self._tool_choice(run), parallel_tool_calls=run["parallel_tool_calls"],
                 tool_outputs=outputs, truncation=run["truncation_strategy"],
                 max_prompt_tokens=run["max_prompt_tokens"])
             rec.extra["prompt"] += turn.prompt_tokens
@@ -165,37 +131,17 @@ class Engine:
             if self.tasks.get(rec.id) is asyncio.current_task():
                 del self.tasks[rec.id]
 
-    def _prompt(self, thread_id: str) -> list[model.PromptMessage]:
-        records = self.store.records
-        return [model.PromptMessage(m.obj["role"], model.message_text(m.obj["content"]))
-                for m in (records[i] for i in self.store.children("message", thread_id))
-                if m.obj["status"] != "in_progress"]
-
-    async def _pause(self, rec: Record) -> bool:
-        """Between tokens: wait --token-delay-ms; False when the run left in_progress meanwhile."""
-        delay = self.settings.token_delay_seconds
-        await asyncio.sleep(delay)
-        return rec.obj["status"] == "in_progress"
-
-    def _new_step(self, rec: Record, details: dict) -> Record:
-        step_id = self.ids.new("step")
-        step = self.store.new("step", step_id, rec.owner, rec.id, objects.step(step_id, self.clock.now(), rec.obj, details))
-        rec.extra["step_id"] = step_id
-        self.emit(rec.id, "thread.run.step.created", step.obj)
-        self.emit(rec.id, "thread.run.step.in_progress", step.obj)
-        return step
-
-    def _complete_step(self, rec: Record, step: Record, prompt: int, completion: int) -> None:
-        step.obj.update(status="completed", completed_at=self.clock.now(), usage=objects.usage(prompt, completion))
-        self.store.touch(step)
-        rec.extra.pop("step_id", None)
-        self.emit(rec.id, "thread.run.step.completed", step.obj)
+    def _tool_choice(self, run: dict) -> Any:
+        choice = run["tool_choice"]
+        if "named-tool-choice-ignored" in self.faults and isinstance(choice, dict) and choice.get("type") == "function":
+            return "none"   # the fault: a forced function call is dropped and the model answers in text
+        return choice
 
     async def _message(self, rec: Record, turn: model.Turn) -> None:
         run = rec.obj
         msg_id = self.ids.new("message")
         pointed = self.ids.new("message") if "step-wrong-message" in self.faults else msg_id
-        step = self._new_step(rec, {"type": "message_creation", "message_creation": {"message_id": pointed}})
+        step = self.new_step(rec, {"type": "message_creation", "message_creation": {"message_id": pointed}})
         msg = self.store.new("message", msg_id, rec.owner, run["thread_id"], objects.message(
             msg_id, self.clock.now(), run["thread_id"], {"role": "assistant", "content": []},
             assistant_id=run["assistant_id"], run_id=rec.id, status="in_progress"))
@@ -215,7 +161,7 @@ class Engine:
         delay = self.settings.token_delay_seconds
         notes = tool_turns.notes_per_token(tokens, turn.annotations)   # each goes out with its marker's token
         for i, token in enumerate(tokens):
-            if (delay or i % 200 == 199) and not await self._pause(rec):
+            if (delay or i % 200 == 199) and not await self.pause(rec):
                 return
             part["text"]["value"] += token
             rec.extra["completion"] += 1
@@ -234,7 +180,7 @@ class Engine:
         self.store.touch(msg)
         rec.extra.pop("message_id", None)
         self.emit(rec.id, "thread.message.incomplete" if cut else "thread.message.completed", msg.obj)
-        self._complete_step(rec, step, turn.prompt_tokens, len(tokens))
+        self.complete_step(rec, step, turn.prompt_tokens, len(tokens))
         if cut:
             self._finish(rec, "incomplete", incomplete_details={"reason": "max_completion_tokens"})
         else:
@@ -242,20 +188,20 @@ class Engine:
 
     async def _tool_calls(self, rec: Record, turn: model.Turn) -> None:
         run = rec.obj
-        step = self._new_step(rec, {"type": "tool_calls", "tool_calls": []})
+        step = self.new_step(rec, {"type": "tool_calls", "tool_calls": []})
         calls = [(self.ids.new("call"), name, args) for name, args in turn.calls]
         completion = 0
         for index, (call_id, name, args) in enumerate(calls):
             shown_id = call_id + "x" if "tool-call-id-mismatch" in self.faults else call_id
             entry = {"id": shown_id, "type": "function", "function": {"name": name, "arguments": "", "output": None}}
             step.obj["step_details"]["tool_calls"].append(entry)
-            self._step_delta(rec, step.id, {"index": index, **json.loads(json.dumps(entry))})
+            self.step_delta(rec, step.id, {"index": index, **json.loads(json.dumps(entry))})
             for fragment in model.tokenize(args):
-                if self.settings.token_delay_seconds and not await self._pause(rec):
+                if self.settings.token_delay_seconds and not await self.pause(rec):
                     return
                 entry["function"]["arguments"] += fragment
                 completion += 1
-                self._step_delta(rec, step.id, {"index": index, "type": "function",
+                self.step_delta(rec, step.id, {"index": index, "type": "function",
                                                 "function": {"arguments": fragment}})
         rec.extra["completion"] += completion
         rec.extra["pending"] = {"step_id": step.id, "calls": [[c, n] for c, n, _ in calls],
@@ -268,11 +214,6 @@ class Engine:
             for c, n, a in calls]}}
         self.store.touch(rec)
         self.emit(rec.id, "thread.run.requires_action", run)
-
-    def _step_delta(self, rec: Record, step_id: str, call: dict) -> None:
-        self.emit(rec.id, "thread.run.step.delta", {"id": step_id, "object": "thread.run.step.delta",
-                                                    "delta": {"step_details": {"type": "tool_calls",
-                                                                               "tool_calls": [call]}}})
 
     # ---- submit, cancel ---------------------------------------------------------------------------------
     def submit_tool_outputs(self, rec: Record, outputs: list[dict]) -> bool:
@@ -299,7 +240,7 @@ class Engine:
         step = self.store.records[pending["step_id"]]
         for entry in step.obj["step_details"]["tool_calls"]:
             entry["function"]["output"] = by_id.get(entry["id"], by_id.get(entry["id"].removesuffix("x")))
-        self._complete_step(rec, step, pending["prompt"], pending["completion"])
+        self.complete_step(rec, step, pending["prompt"], pending["completion"])
         rec.extra["resume"] = [(names[c], by_id[c]) for c in expected]
         del rec.extra["pending"]
         run.update(status="queued", required_action=None)

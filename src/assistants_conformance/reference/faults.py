@@ -6,6 +6,9 @@ switched on. Faults are fixed when the process starts (``--fault NAME``); no req
 
 from __future__ import annotations
 
+import os
+import random
+
 FAULTS: dict[str, str] = {
     "no-thread-lock": "messages and runs are accepted on a thread that has an active run",
     "lock-race": "lock check and run insert are not atomic (a 50 ms await between them)",
@@ -52,6 +55,10 @@ FAULTS: dict[str, str] = {
     "lock-kept-after-completion": "a thread stays locked after its run completes",
     "not-found-as-400": "unknown ids are answered 400 (in the error envelope) instead of 404",
     "delete-not-deleted": 'delete answers say "deleted": false (the object is deleted all the same)',
+    "flaky-delete-not-deleted": 'each delete answer says "deleted": false at random, half the time (the object is '
+                                "deleted all the same): a server whose verdicts change from run to run",
+    "named-tool-choice-ignored": "a tool_choice naming a function is ignored: the run answers in text and completes "
+                                 "instead of calling the function",
     "files-content-mismatch": "/files/{id}/content returns the bytes with the last byte changed",
     "files-list-ignores-purpose": "the purpose filter on GET /files is ignored",
     "vector-store-counts-stale": "vector store file_counts keep counting indexed files as in_progress "
@@ -84,6 +91,18 @@ FAULTS: dict[str, str] = {
     "v1-no-assistant-files": "/assistants/{id}/files and /threads/{t}/messages/{m}/files answer 404 under v1",
     "v1-retrieval-rejected": "the retrieval tool is rejected (400) under v1",
 }
+
+
+# The coin of the flaky faults: seeded by ASSISTANTS_CONFORMANCE_FAULT_SEED when set, so that a test can
+# replay one sequence of answers; else from the system's entropy.
+_coin = random.Random(os.environ.get("ASSISTANTS_CONFORMANCE_FAULT_SEED"))
+
+
+def says_deleted(faults: frozenset[str]) -> bool:
+    """What a delete answer's `deleted` field says (the object is deleted either way)."""
+    if "delete-not-deleted" in faults:
+        return False
+    return not ("flaky-delete-not-deleted" in faults and _coin.random() < 0.5)
 
 
 class UnknownFault(ValueError):

@@ -1,23 +1,22 @@
-"""The Files API: multipart upload, list, retrieve, content download, delete.
+"""/v1/files: multipart upload (size limit), list, retrieve, content download, delete.
 
-A file is a Record of kind "file" (obj = the wire object); its bytes live in SQLite (`Store.put_blob`), never in
-memory between requests. Deleting a file also detaches it from every vector store and code_interpreter list.
+Records and bytes are kept by file_records.py. Deleting a file also detaches it from every vector store and
+code_interpreter list.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .errors import APIError, bad_request
-from .pagination import page
-from .store import Record
-
-if TYPE_CHECKING:
-    from .app import API
+from .faults import says_deleted
+from .file_records import create_file, drop_from_code_interpreter
+from .plumbing import Context, respond
+from .vector_index import VectorIndex
 
 UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -25,51 +24,23 @@ MULTIPART_SLACK = 64 * 1024      # room for boundaries, part headers and the pur
 FILES_LIST_MAX = 10_000          # /files pages: 1..10,000, default 10,000 (the other lists: 1..100, default 20)
 
 
-def _ids_and_clock(ctx: Any) -> tuple[Any, Any]:
-    """Both the API (ctx.engine.ids) and the Engine (ctx.ids) can register files."""
-    engine = getattr(ctx, "engine", ctx)
-    return engine.ids, engine.clock
-
-
-def file_object(file_id: str, now: int | float, filename: str, purpose: str, size: int) -> dict:
-    return {"id": file_id, "object": "file", "bytes": size, "created_at": now, "expires_at": None,
-            "filename": filename, "purpose": purpose, "status": "processed", "status_details": None}
-
-
-def create_file(ctx: Any, owner: str | None, filename: str, purpose: str, data: bytes) -> Record:
-    """Store ``data`` as a new file (also used by code_interpreter for its outputs, purpose assistants_output).
-    The record is committed, so the answer that names it can be sent at once."""
-    ids, clock = _ids_and_clock(ctx)
-    file_id = ids.new("file")
-    ctx.store.put_blob(file_id, data)
-    rec = ctx.store.new("file", file_id, owner, None, file_object(file_id, clock.now(), filename, purpose, len(data)))
-    ctx.store.commit()
-    return rec
-
-
-def respond(body: Any, headers: dict | None = None) -> Response:
-    from .app import _json   # one JSON encoder for every answer (app imports this module)
-    return _json(body, headers=headers)
-
-
-def owned(api: "API", ids: list[str], owner: str | None) -> list[str]:
-    """The ids of ``owner``'s objects (every id when the server has no keys, as the other lists do)."""
-    if "cross-key-visible" in api.faults or not api.owners:
-        return ids
-    return [i for i in ids if api.store.records[i].owner == owner]
-
-
 class TooLarge(Exception):
     pass
 
 
-class FilesAPI:
-    def __init__(self, api: "API") -> None:
-        self.api = api
-        self.store = api.store
-        settings = api.engine.settings
-        self.max_bytes: int = getattr(settings, "max_file_bytes", DEFAULT_MAX_FILE_BYTES)
-        self.unlimited = "file-size-unlimited" in api.faults
+class Files:
+    def __init__(self, ctx: Context, index: VectorIndex, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+        self.faults = ctx.faults
+        self.index = index
+        self.max_bytes = max_bytes
+        self.unlimited = "file-size-unlimited" in ctx.faults
+
+    def routes(self) -> list[Route]:
+        r, f = self.ctx.route, "/v1/files/{file_id}"
+        return [r("POST", "/v1/files", self.create), r("GET", "/v1/files", self.list), r("GET", f, self.retrieve),
+                r("DELETE", f, self.delete), r("GET", f + "/content", self.content)]
 
     def too_large(self, size: int | None = None) -> APIError:
         got = f" (got {size} bytes)" if size is not None else ""
@@ -113,63 +84,37 @@ class FilesAPI:
         data = await upload.read()
         if not self.unlimited and len(data) > self.max_bytes:
             raise self.too_large(len(data))
-        rec = create_file(self.api, owner, upload.filename or "upload", purpose, data)
-        return self.api_json(rec.obj)
+        ctx = self.ctx
+        rec = create_file(self.store, ctx.ids, ctx.clock, owner, upload.filename or "upload", purpose, data)
+        return respond(rec.obj)
 
     # ---- reads --------------------------------------------------------------------------------------
     async def list(self, request: Request, owner: str | None) -> Response:
-        ids = owned(self.api, self.store.children("file", None), owner)
+        ids = self.ctx.owned(self.store.children("file", None), owner)
         purpose = request.query_params.get("purpose")
-        if purpose is not None and "files-list-ignores-purpose" not in self.api.faults:
+        if purpose is not None and "files-list-ignores-purpose" not in self.faults:
             ids = [i for i in ids if self.store.records[i].obj["purpose"] == purpose]
-        return self.api_json(page(ids, self.api.render, request.query_params, self.api.faults,
-                                  max_limit=FILES_LIST_MAX, default_limit=FILES_LIST_MAX))
+        return self.ctx.listing(request, ids, max_limit=FILES_LIST_MAX, default_limit=FILES_LIST_MAX)
 
     async def retrieve(self, request: Request, owner: str | None, file_id: str) -> Response:
-        return self.api_json(self.api.find("file", file_id, owner).obj)
+        return respond(self.ctx.find("file", file_id, owner).obj)
 
     async def content(self, request: Request, owner: str | None, file_id: str) -> Response:
-        self.api.find("file", file_id, owner)
+        self.ctx.find("file", file_id, owner)
         data = self.store.get_blob(file_id) or b""
-        if data and "files-content-mismatch" in self.api.faults:
+        if data and "files-content-mismatch" in self.faults:
             data = data[:-1] + bytes([data[-1] ^ 0x01])
         return Response(data, media_type="application/octet-stream")
 
     # ---- delete -------------------------------------------------------------------------------------
     async def delete(self, request: Request, owner: str | None, file_id: str) -> Response:
-        rec = self.api.find("file", file_id, owner)
-        from .vector_stores import detach_file_everywhere   # vector_stores imports this module
-        detach_file_everywhere(self.api, file_id, owner)
-        self._drop_from_code_interpreter(file_id, owner)
+        rec = self.ctx.find("file", file_id, owner)
+        self.index.detach_everywhere(file_id, owner)
+        drop_from_code_interpreter(self.store, file_id, owner)
         self.store.delete(rec)
         self.store.delete_blob(file_id)
         self.store.commit()
-        answer = {"id": file_id, "object": "file", "deleted": "delete-not-deleted" not in self.api.faults}
-        return self.api_json(answer)
-
-    def _drop_from_code_interpreter(self, file_id: str, owner: str | None) -> None:
-        """The docs: deleting a file removes it from every code_interpreter configuration of assistants and threads."""
-        for kind in ("assistant", "thread"):
-            for object_id in self.store.children(kind, None):
-                rec = self.store.records[object_id]
-                code = ((rec.obj.get("tool_resources") or {}).get("code_interpreter") or {})
-                if rec.owner == owner and file_id in (code.get("file_ids") or ()):
-                    code["file_ids"] = [f for f in code["file_ids"] if f != file_id]
-                    self.store.touch(rec)
-
-    def api_json(self, body: Any) -> Response:
-        return respond(body)
-
-    def routes(self) -> list[Route]:
-        e = self.api.endpoint
-        f = "/v1/files/{file_id}"
-        return [
-            Route("/v1/files", e(self.create), methods=["POST"]),
-            Route("/v1/files", e(self.list), methods=["GET"]),
-            Route(f, e(self.retrieve), methods=["GET"]),
-            Route(f, e(self.delete), methods=["DELETE"]),
-            Route(f + "/content", e(self.content), methods=["GET"]),
-        ]
+        return respond({"id": file_id, "object": "file", "deleted": says_deleted(self.faults)})
 
 
 def _limited(request: Request, limit: int | None) -> Request:

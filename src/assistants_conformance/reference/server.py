@@ -14,7 +14,8 @@ from typing import AsyncIterator
 import uvicorn
 
 from .app import API
-from .engine import Engine, Settings
+from .engine import Engine
+from .run_output import Settings
 from .faults import FAULTS, UnknownFault, fault_listing, parse_faults
 from .ids import Clock, IdFactory
 from .store import Store

@@ -18,13 +18,13 @@ import asyncio
 import copy
 import threading
 from bisect import bisect_left
-from typing import TYPE_CHECKING
 
-from . import files, model, sandbox, search, tool_model, vector_stores
+from . import arithmetic, model, sandbox, search, tool_model
+from .errors import bad_request
+from .file_records import create_file
+from .run_output import RunOutput
 from .store import Record
-
-if TYPE_CHECKING:
-    from .engine import Engine
+from .vector_index import run_vector_store_ids, store_chunks
 
 CODE_TIMEOUT_S = 10.0
 CODE_MEMORY_MB = 256
@@ -35,10 +35,10 @@ SANDBOX_PREFIX = "sandbox:/mnt/data/"
 IMAGE_SUFFIXES = (".png",)
 
 
-async def hosted_turn(engine: "Engine", rec: Record, turn: model.Turn) -> model.Turn | None:
+async def hosted_turn(engine: RunOutput, rec: Record, turn: model.Turn) -> model.Turn | None:
     run = rec.obj
-    user_text = next((m.text for m in reversed(engine._prompt(run["thread_id"])) if m.role == "user"), "")
-    store_ids = vector_stores.run_vector_store_ids(engine.store, run)
+    user_text = next((m.text for m in reversed(engine.prompt(run["thread_id"])) if m.role == "user"), "")
+    store_ids = run_vector_store_ids(engine.store, run)
     tool = tool_model.choose_hosted_tool(user_text, run["tools"], run["tool_choice"], bool(store_ids))
     if tool == "code_interpreter":
         return await _code_interpreter(engine, rec, turn, user_text)
@@ -49,10 +49,10 @@ async def hosted_turn(engine: "Engine", rec: Record, turn: model.Turn) -> model.
 
 # ---- shared step plumbing --------------------------------------------------------------------------------------
 
-def _open_call(engine: "Engine", rec: Record, call: dict) -> Record:
-    step = engine._new_step(rec, {"type": "tool_calls", "tool_calls": []})
+def _open_call(engine: RunOutput, rec: Record, call: dict) -> Record:
+    step = engine.new_step(rec, {"type": "tool_calls", "tool_calls": []})
     step.obj["step_details"]["tool_calls"].append(call)   # after the created event, as function calls are
-    engine._step_delta(rec, step.id, {"index": 0, **copy.deepcopy(call)})
+    engine.step_delta(rec, step.id, {"index": 0, **copy.deepcopy(call)})
     return step
 
 
@@ -63,7 +63,7 @@ def _answer(rec: Record, prompt_tokens: int, text: str, annotations: list[dict] 
     return model.Turn("text", prompt_tokens, text=text, annotations=annotations or [], parts=parts or [])
 
 
-def _annotation(engine: "Engine", kind: str, text: str, start: int, file_id: str) -> dict:
+def _annotation(engine: RunOutput, kind: str, text: str, start: int, file_id: str) -> dict:
     end = start + len(text) + (1 if "citation-range-off" in engine.faults else 0)
     return {"type": kind, "text": text, kind: {"file_id": file_id}, "start_index": start, "end_index": end}
 
@@ -79,18 +79,18 @@ def _file_search_options(tools: list[dict]) -> tuple[int, dict]:
              "score_threshold": float(ranking.get("score_threshold") or 0.0)})
 
 
-async def _file_search(engine: "Engine", rec: Record, turn: model.Turn, query: str,
+async def _file_search(engine: RunOutput, rec: Record, turn: model.Turn, query: str,
                        store_ids: list[str]) -> model.Turn | None:
     faults = engine.faults
     limit, ranking = _file_search_options(rec.obj["tools"])
-    chunks = [chunk for vs_id in store_ids for chunk in vector_stores.store_chunks(engine.store, vs_id)]
+    chunks = [chunk for vs_id in store_ids for chunk in store_chunks(engine.store, vs_id)]
     ranked = search.rank(chunks, query, k=limit, score_threshold=ranking["score_threshold"])
     completion = model.count_tokens(query)        # the model writes the search query
     step_index = len(engine.store.children("step", rec.id))
     if "file-search-step-missing" not in faults:
         call = {"id": engine.ids.new("call"), "type": "file_search", "file_search": {}}
         step = _open_call(engine, rec, call)
-        if not await engine._pause(rec):
+        if not await engine.pause(rec):
             return None
         with_content = rec.extra.get("include_content") and "file-search-no-results-content" not in faults
         results = [{"file_id": c.file_id, "file_name": c.filename, "score": round(score, 6),
@@ -98,10 +98,10 @@ async def _file_search(engine: "Engine", rec: Record, turn: model.Turn, query: s
                    for c, score in ranked]
         call["file_search"] = {"ranking_options": ranking, "results": results}
         step.extra["file_search_contents"] = {"0": [[{"type": "text", "text": c.text}] for c, _ in ranked]}
-        engine._step_delta(rec, step.id, {"index": 0, "type": "file_search",
+        engine.step_delta(rec, step.id, {"index": 0, "type": "file_search",
                                           "file_search": copy.deepcopy(call["file_search"])})
         rec.extra["completion"] += completion
-        engine._complete_step(rec, step, turn.prompt_tokens, completion)
+        engine.complete_step(rec, step, turn.prompt_tokens, completion)
     cited = tool_model.citation_answer([(c.file_id, c.filename, c.text) for c, _ in ranked], query, step_index)
     notes = [_annotation(engine, "file_citation", cited.text[s:e], s, file_id) for s, e, file_id in cited.citations]
     read = sum(model.count_tokens(c.text) for c, _ in ranked)
@@ -110,7 +110,7 @@ async def _file_search(engine: "Engine", rec: Record, turn: model.Turn, query: s
 
 # ---- code_interpreter ------------------------------------------------------------------------------------------
 
-def _code_files(engine: "Engine", run: dict) -> dict[str, bytes]:
+def _code_files(engine: RunOutput, run: dict) -> dict[str, bytes]:
     """filename -> bytes of the code_interpreter files: the assistant's and thread's tool_resources, and
     attachments of the thread's messages that name the code_interpreter tool."""
     store = engine.store
@@ -141,18 +141,18 @@ async def _run_program(code: str, inputs: dict[str, bytes]) -> sandbox.SandboxRe
         raise
 
 
-async def _code_interpreter(engine: "Engine", rec: Record, turn: model.Turn, user_text: str) -> model.Turn | None:
+async def _code_interpreter(engine: RunOutput, rec: Record, turn: model.Turn, user_text: str) -> model.Turn | None:
     faults = engine.faults
-    math = tool_model.find_math(user_text)
+    math = arithmetic.find_math(user_text)
     code = tool_model.program_for(math, tool_model.wanted_outputs(user_text) if math else [])
     call = {"id": engine.ids.new("call"), "type": "code_interpreter", "code_interpreter": {"input": "", "outputs": []}}
     step = _open_call(engine, rec, call)
     details = call["code_interpreter"]
     for i, fragment in enumerate(model.tokenize(code)):   # the program is streamed as the model writes it
-        if (engine.settings.token_delay_seconds or i % 200 == 199) and not await engine._pause(rec):
+        if (engine.settings.token_delay_seconds or i % 200 == 199) and not await engine.pause(rec):
             return None
         details["input"] += fragment
-        engine._step_delta(rec, step.id, {"index": 0, "type": "code_interpreter",
+        engine.step_delta(rec, step.id, {"index": 0, "type": "code_interpreter",
                                           "code_interpreter": {"input": fragment}})
     completion = model.count_tokens(code)
     rec.extra["completion"] += completion
@@ -165,7 +165,7 @@ async def _code_interpreter(engine: "Engine", rec: Record, turn: model.Turn, use
     notes: list[dict] = []
     parts: list[dict] = []
     for name, data in result.outputs.items():
-        made = files.create_file(engine, rec.owner, name, "assistants_output", data)
+        made = create_file(engine.store, engine.ids, engine.clock, rec.owner, name, "assistants_output", data)
         if name.lower().endswith(IMAGE_SUFFIXES):
             outputs.append({"type": "image", "image": {"file_id": made.id}})
             parts.append({"type": "image_file", "image_file": {"file_id": made.id}})
@@ -182,9 +182,9 @@ async def _code_interpreter(engine: "Engine", rec: Record, turn: model.Turn, use
         details["input"] = ""
     details["outputs"] = outputs
     if outputs:
-        engine._step_delta(rec, step.id, {"index": 0, "type": "code_interpreter", "code_interpreter": {
+        engine.step_delta(rec, step.id, {"index": 0, "type": "code_interpreter", "code_interpreter": {
             "outputs": [{"index": i, **copy.deepcopy(o)} for i, o in enumerate(outputs)]}})
-    engine._complete_step(rec, step, turn.prompt_tokens, completion)
+    engine.complete_step(rec, step, turn.prompt_tokens, completion)
     return _answer(rec, turn.prompt_tokens + completion + model.count_tokens(logs), text, notes, parts)
 
 
@@ -215,7 +215,7 @@ def attach_notes(part: dict, notes: list[dict]) -> list[dict]:
     return delta
 
 
-def add_parts(engine: "Engine", rec: Record, msg: Record, parts: list[dict]) -> None:
+def add_parts(engine: RunOutput, rec: Record, msg: Record, parts: list[dict]) -> None:
     """Append non-text content parts (image_file) to the answer, each sent as one message delta."""
     for part in parts:
         index = len(msg.obj["content"])
@@ -225,6 +225,15 @@ def add_parts(engine: "Engine", rec: Record, msg: Record, parts: list[dict]) -> 
 
 
 # ---- reading steps ---------------------------------------------------------------------------------------------
+
+def content_included(include: list[str]) -> bool:
+    """`include[]` on run steps names extra fields; only file search result contents exist. True if asked."""
+    for value in include:
+        if value != CONTENT_INCLUDE:
+            raise bad_request(f"Invalid value for 'include[]': expected one of {CONTENT_INCLUDE}.", "include[]",
+                              "invalid_value")
+    return bool(include)
+
 
 def step_view(step: Record, include_content: bool, faults: frozenset[str] = frozenset()) -> dict:
     """A step as a read shows it: file_search result contents only with include[] (CONTENT_INCLUDE)."""

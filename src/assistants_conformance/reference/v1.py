@@ -18,29 +18,23 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-
-from .errors import APIError, bad_request, not_found
-from .files import respond
-from .pagination import page
+from .errors import APIError, bad_request
+from .plumbing import Context
 from .store import Record
-from .validation import Schema, array_of, string, validate
-
-if TYPE_CHECKING:
-    from .app import API
+from .validation import array_of, string
 
 ASSISTANT_FILES_MAX = 20
 MESSAGE_FILES_MAX = 10
 V2_ONLY_FIELDS = ("tool_resources", "attachments")
 MESSAGE_FILE_TOOLS = [{"type": "code_interpreter"}, {"type": "file_search"}]   # v1 message files serve every tool
-# Until the Files API exists (reference/files.py), a v1 file id is any id with OpenAI's file prefix.
-def file_usable(api: "API", file_id: str, owner: str | None) -> bool:
+
+
+def file_usable(api: Context, file_id: str, owner: str | None) -> bool:
     """The one place that decides whether ``file_id`` names a file this caller may give an assistant or message."""
     rec = api.store.get(file_id, "file")
-    if rec is None or (rec.owner != owner and "cross-key-visible" not in api.faults):
+    if rec is None or not api.visible(rec, owner):
         return False
     return rec.obj.get("purpose", "assistants") == "assistants"
 
@@ -50,7 +44,7 @@ def file_usable(api: "API", file_id: str, owner: str | None) -> bool:
 class V1Request:
     """Checks and translates one v1 request body. ``owner`` is the authenticated caller (for file lookups)."""
 
-    def __init__(self, api: "API", owner: str | None) -> None:
+    def __init__(self, api: Context, owner: str | None) -> None:
         self.api = api
         self.owner = owner
 
@@ -158,7 +152,7 @@ _MESSAGE = re.compile(r"/v1/threads/[^/]+/messages")
 _RUN = re.compile(r"/v1/threads/[^/]+/runs")
 
 
-def translate_request(api: "API", owner: str | None, path: str, body: Any) -> Any:
+def translate_request(api: Context, owner: str | None, path: str, body: Any) -> Any:
     """The v2 body for a v1 POST to ``path`` (raises APIError for v1 rule violations). Other bodies unchanged."""
     if not isinstance(body, dict):
         return body
@@ -167,7 +161,7 @@ def translate_request(api: "API", owner: str | None, path: str, body: Any) -> An
         v1.assistant(body, None)
     elif match := _ASSISTANT.fullmatch(path):
         existing = api.store.get(match["id"], "assistant")
-        v1.assistant(body, existing if existing is not None and existing.owner == owner else None)
+        v1.assistant(body, existing if existing is not None and api.visible(existing, owner) else None)
     elif path == "/v1/threads":
         v1.thread(body)
     elif path == "/v1/threads/runs":
@@ -203,7 +197,7 @@ def message_file_ids(obj: dict) -> list[str]:
     return list(dict.fromkeys(a["file_id"] for a in obj.get("attachments") or () if isinstance(a, dict)))
 
 
-def run_file_ids(api: "API", run: dict) -> list[str]:
+def run_file_ids(api: Context, run: dict) -> list[str]:
     """The assistant's files as they were when the run was first shown under v1 (kept with the run)."""
     rec = api.store.get(run.get("id", ""), "run")
     if rec is not None and "v1_file_ids" in rec.extra:
@@ -216,7 +210,7 @@ def run_file_ids(api: "API", run: dict) -> list[str]:
     return list(ids)
 
 
-def render(api: "API", obj: Any) -> Any:
+def render(api: Context, obj: Any) -> Any:
     """``obj`` (a parsed v2 answer or stream payload) as v1 shows it. Unknown shapes are returned unchanged."""
     if not isinstance(obj, dict):
         return obj
@@ -245,116 +239,16 @@ def render(api: "API", obj: Any) -> Any:
     return obj
 
 
-# ---- /assistants/{id}/files and /threads/{t}/messages/{m}/files -------------------------------------------
+# ---- the v1 file sub-resources (served by v1_files.py) -------------------------------------------------------
 
-def attached_now(api: "API", asst: Record, file_ids: list[str]) -> None:
+def attached_now(api: Context, asst: Record, file_ids: list[str]) -> None:
     """Remember when files were newly attached (assistant.file created_at). Files given when the assistant was
     created, or attached through v2 tool_resources, show the assistant's created_at."""
     times = asst.extra.setdefault("v1_file_times", {})
-    now = api.engine.clock.now()
+    now = api.clock.now()
     for file_id in file_ids:
         times[file_id] = now
     api.store.touch(asst)
-
-
-def assistant_file(asst: Record, file_id: str) -> dict:
-    created = asst.extra.get("v1_file_times", {}).get(file_id, asst.obj["created_at"])
-    return {"id": file_id, "object": "assistant.file", "created_at": created, "assistant_id": asst.id}
-
-
-def message_file(msg: Record, file_id: str) -> dict:
-    return {"id": file_id, "object": "thread.message.file", "created_at": msg.obj["created_at"], "message_id": msg.id}
-
-
-class FileEndpoints:
-    """The v1-only file sub-resources of assistants and messages (served for v1-shaped requests only)."""
-
-    def __init__(self, api: "API") -> None:
-        self.api = api
-        self.attach_schema = Schema({"file_id": string(nullable=False)}, required=("file_id",))
-        a = r"/v1/assistants/(?P<assistant_id>[^/]+)/files"
-        m = r"/v1/threads/(?P<thread_id>[^/]+)/messages/(?P<message_id>[^/]+)/files"
-        self.table: list[tuple[str, re.Pattern, Callable[..., Awaitable[Response]]]] = [
-            ("POST", re.compile(a), self.attach),
-            ("GET", re.compile(a), self.list_assistant_files),
-            ("GET", re.compile(a + r"/(?P<file_id>[^/]+)"), self.get_assistant_file),
-            ("DELETE", re.compile(a + r"/(?P<file_id>[^/]+)"), self.detach),
-            ("GET", re.compile(m), self.list_message_files),
-            ("GET", re.compile(m + r"/(?P<file_id>[^/]+)"), self.get_message_file),
-        ]
-        self.handlers = {id(h): api.endpoint(h) for _, _, h in self.table}   # auth + error envelope, as /v1
-
-    def match(self, method: str, path: str) -> tuple[Callable[[Request], Awaitable[Response]], dict] | None:
-        for wanted, pattern, handler in self.table:
-            found = pattern.fullmatch(path)
-            if found and method == wanted:
-                return self.handlers[id(handler)], found.groupdict()
-        return None
-
-    # ---- assistant files -----------------------------------------------------------------------------
-    def _assistant(self, owner: str | None, assistant_id: str) -> Record:
-        return self.api.find("assistant", assistant_id, owner)
-
-    def _attached(self, asst: Record, file_id: str) -> None:
-        if file_id not in assistant_file_ids(asst.obj):
-            raise not_found("file", file_id)
-
-    async def attach(self, request: Request, owner: str | None, assistant_id: str) -> Response:
-        asst = self._assistant(owner, assistant_id)
-        body = await self.api.body(request, self.attach_schema)
-        file_id = body["file_id"]
-        if not file_usable(self.api, file_id, owner):
-            raise bad_request(f"No file found with id '{file_id}' (it must be uploaded with purpose 'assistants').",
-                              "file_id", "invalid_value")
-        ids = assistant_file_ids(asst.obj)
-        if file_id not in ids:   # attaching an attached file again answers the existing attachment
-            if len(ids) >= ASSISTANT_FILES_MAX:
-                raise bad_request(f"An assistant can have at most {ASSISTANT_FILES_MAX} files.", "file_id",
-                                  "array_above_max_length")
-            resources = asst.obj.setdefault("tool_resources", {})
-            resources.setdefault("code_interpreter", {})["file_ids"] = ids + [file_id]
-            attached_now(self.api, asst, [file_id])
-            self.api.store.commit()
-        return respond(assistant_file(asst, file_id))
-
-    async def list_assistant_files(self, request: Request, owner: str | None, assistant_id: str) -> Response:
-        asst = self._assistant(owner, assistant_id)
-        return respond(page(assistant_file_ids(asst.obj), lambda f: assistant_file(asst, f), request.query_params,
-                          self.api.faults))
-
-    async def get_assistant_file(self, request: Request, owner: str | None, assistant_id: str,
-                                 file_id: str) -> Response:
-        asst = self._assistant(owner, assistant_id)
-        self._attached(asst, file_id)
-        return respond(assistant_file(asst, file_id))
-
-    async def detach(self, request: Request, owner: str | None, assistant_id: str, file_id: str) -> Response:
-        asst = self._assistant(owner, assistant_id)
-        self._attached(asst, file_id)
-        ids = [f for f in assistant_file_ids(asst.obj) if f != file_id]
-        asst.obj["tool_resources"]["code_interpreter"]["file_ids"] = ids
-        asst.extra.get("v1_file_times", {}).pop(file_id, None)
-        self.api.store.touch(asst)
-        self.api.store.commit()
-        return self.api.deleted(file_id, "assistant.file")
-
-    # ---- message files -------------------------------------------------------------------------------
-    def _message(self, owner: str | None, thread_id: str, message_id: str) -> Record:
-        self.api.find("thread", thread_id, owner)
-        return self.api.find("message", message_id, owner, thread_id)
-
-    async def list_message_files(self, request: Request, owner: str | None, thread_id: str,
-                                 message_id: str) -> Response:
-        msg = self._message(owner, thread_id, message_id)
-        return respond(page(message_file_ids(msg.obj), lambda f: message_file(msg, f), request.query_params,
-                          self.api.faults))
-
-    async def get_message_file(self, request: Request, owner: str | None, thread_id: str, message_id: str,
-                               file_id: str) -> Response:
-        msg = self._message(owner, thread_id, message_id)
-        if file_id not in message_file_ids(msg.obj):
-            raise not_found("file", file_id)
-        return respond(message_file(msg, file_id))
 
 
 def vector_stores_refused() -> APIError:

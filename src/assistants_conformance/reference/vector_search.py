@@ -1,4 +1,5 @@
-"""POST /v1/vector_stores/{vector_store_id}/search: BM25 over a store's chunks, filtered by file attributes.
+"""POST /v1/vector_stores/{vector_store_id}/search: BM25 over a store's chunks, filtered by file attributes
+(the body and its filter validation are in bodies.py).
 
     {"query": "llama diet", "max_num_results": 5,
      "filters": {"type": "and", "filters": [{"type": "eq", "key": "team", "value": "ops"},
@@ -15,77 +16,19 @@ never equal to numbers; in/nin take an array (a single value counts as an array 
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from .errors import bad_request
-from .files import respond
+from .plumbing import Context, respond
 from .search import rank
-from .validation import (Rules, Schema, Validator, _int_range, _type_error, array_of, boolean, enum, number, obj,
-                         string, validate)
-from .vector_stores import store_chunks, touch_vector_store, vector_store_expired
-
-if TYPE_CHECKING:
-    from .vector_stores import VectorStoresAPI
+from .vector_index import VectorIndex, store_chunks, touch_vector_store, vector_store_expired
 
 DEFAULT_MAX_RESULTS = 10
-MAX_FILTER_DEPTH = 32      # nesting of compound filters (the contract sets none; this keeps recursion bounded)
-COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "nin")
-COMPOUNDS = ("and", "or")
-RANKERS = ("none", "auto", "default-2024-11-15")
 _ORDER = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
-
-
-# ---- request body ---------------------------------------------------------------------------------------------
-
-def _comparison_value(value: Any, param: str) -> Any:
-    """A string, number or boolean; or an array of strings and numbers (for in/nin)."""
-    if isinstance(value, (str, bool, int, float)):
-        return value
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-                raise _type_error(f"{param}[{i}]", "a string or number", item)
-        return value
-    raise _type_error(param, "a string, number, boolean or array", value)
-
-
-def attribute_filter(rules: Rules) -> Validator:
-    """A ComparisonFilter {type, key, value} or a CompoundFilter {type: and|or, filters: [...]}, nested."""
-    comparison = Schema({"type": enum(*COMPARISONS, nullable=False), "key": string(nullable=False),
-                         "value": _comparison_value}, required=("type", "key", "value"))
-
-    def check(value: Any, param: str, depth: int = 0) -> Any:
-        if not isinstance(value, dict):
-            raise _type_error(param, "an object", value)
-        kind = value.get("type")
-        if isinstance(kind, str) and kind in COMPOUNDS:
-            if depth >= MAX_FILTER_DEPTH:
-                raise bad_request(f"Invalid '{param}': compound filters nest at most {MAX_FILTER_DEPTH} deep.",
-                                  param, "invalid_value")
-            inner = array_of(lambda item, where: check(item, where, depth + 1), nullable=False)
-            return validate(value, Schema({"type": enum(*COMPOUNDS, nullable=False), "filters": inner},
-                                          required=("type", "filters")), rules, param)
-        if isinstance(kind, str) and kind in COMPARISONS:
-            return validate(value, comparison, rules, param)
-        raise bad_request(f"Invalid value for '{param}.type': expected one of {', '.join(COMPARISONS + COMPOUNDS)}.",
-                          f"{param}.type", "invalid_value")
-    return lambda value, param: check(value, param)
-
-
-def search_body(rules: Rules) -> Schema:
-    queries = array_of(string(nullable=False), min_items=1, nullable=False)
-
-    def query(value: Any, param: str) -> Any:
-        return value if isinstance(value, str) else queries(value, param)
-
-    ranking = Schema({"ranker": enum(*RANKERS, nullable=False), "score_threshold": number(0, 1, nullable=False)})
-    return Schema({"query": query, "rewrite_query": boolean(nullable=False),
-                   "max_num_results": _int_range(1, 50, nullable=False),
-                   "filters": attribute_filter(rules), "ranking_options": obj(ranking, rules, nullable=False)},
-                  required=("query",))
 
 
 # ---- filtering ----------------------------------------------------------------------------------------------
@@ -120,21 +63,24 @@ def matches(flt: dict, attributes: dict) -> bool:
 # ---- the endpoint -------------------------------------------------------------------------------------------
 
 class VectorStoreSearch:
-    def __init__(self, stores: "VectorStoresAPI") -> None:
-        self.stores = stores
-        self.store = stores.store
-        self.body = search_body(stores.api.rules)
+    def __init__(self, ctx: Context, index: VectorIndex) -> None:
+        self.ctx = ctx
+        self.index = index
+        self.store = ctx.store
+
+    def routes(self) -> list[Route]:
+        return [self.ctx.route("POST", "/v1/vector_stores/{vector_store_id}/search", self.search)]
 
     def attributes_of(self, vs_id: str, file_id: str) -> dict:
         rec = self.store.get(f"{vs_id}:{file_id}", "vector_store.file")
         return (rec.obj.get("attributes") if rec is not None else None) or {}
 
     async def search(self, request: Request, owner: str | None, vector_store_id: str) -> Response:
-        vs = self.stores.find_store(vector_store_id, owner)
-        self.stores.refresh(vs)     # picks up indexing a restart left pending, and expiry
+        vs = self.ctx.find("vector_store", vector_store_id, owner)
+        self.index.refresh(vs)     # picks up indexing a restart left pending, and expiry
         if vector_store_expired(self.store, vs.id):
             raise bad_request(f"Vector store {vector_store_id} has expired; it cannot be searched.", None, "expired")
-        body = await self.stores.api.body(request, self.body)
+        body = await self.ctx.body(request, self.ctx.bodies.search_vector_store)
         query = body["query"]
         chunks = store_chunks(self.store, vs.id)
         if body.get("filters") is not None:

@@ -22,9 +22,11 @@ from pathlib import Path
 import yaml
 
 from ..checks import CHECK_ID
-from .results import STATUSES
+from ..outcomes import STATUSES
 
-BROKEN = ("fail", "error")
+# Statuses that fail the gate where the baseline expects better: a blocked check is a regression of its
+# prerequisite (named in the reason), an unstable one is its own state (a baseline may expect it).
+BROKEN = ("fail", "error", "blocked", "unstable")
 
 
 class BaselineError(Exception):
@@ -87,7 +89,7 @@ def write_baseline(path: str | Path, document: dict, previous: dict[str, Expecte
     get a placeholder naming the run, to be replaced by a real reason or link."""
     previous = previous or {}
     stamp = time.strftime("%Y-%m-%d", time.gmtime())
-    lines = ["# assistants-conformance baseline: expected status per check (pass | fail | error | unsupported | skip).",
+    lines = ["# assistants-conformance baseline: expected status per check (" + " | ".join(STATUSES) + ").",
              "# Every status other than pass needs a reason or a link. Rewrite with `run --update-baseline`.",
              f"# Target: {(document.get('target') or {}).get('url') or 'embedded reference server'}; "
              f"profile: {(document.get('profile') or {}).get('name', '?')}"]
@@ -118,6 +120,15 @@ def _one_line(message: str) -> str:
     return (lines[-1] if lines else "")[:200]
 
 
+def _status_text(check: dict, against_baseline: bool) -> str:
+    if check["status"] == "blocked":
+        why = "a regression of that prerequisite" if against_baseline else "that prerequisite failed"
+        return f"blocked by {check.get('blocked_by') or 'a prerequisite'} ({why})"
+    if check["status"] == "unstable":
+        return f"unstable: {', '.join(check.get('outcomes') or [])}"
+    return check["status"]
+
+
 def gate(document: dict, baseline: dict[str, Expected] | None, level: str = "full") -> dict:
     """What the run means for CI: {exit_code, verdict, reason, regressions, fixed, must_failures}."""
     checks = {c["id"]: c for c in document["checks"]}
@@ -128,7 +139,8 @@ def gate(document: dict, baseline: dict[str, Expected] | None, level: str = "ful
         if status in BROKEN and (expected is None or expected.status not in BROKEN):
             # Without a baseline nothing was expected: a failing check is just that, not a regression.
             was = f" (expected {expected.status})" if expected else " (not in the baseline)" if baseline is not None else ""
-            regressions.append({"id": check_id, "why": f"{status}{was}"})
+            regressions.append({"id": check_id, "why": f"{_status_text(check, baseline is not None)}{was}",
+                                "blocked_by": check.get("blocked_by")})
         elif expected is not None and expected.status in BROKEN and status == "pass":
             fixed.append({"id": check_id, "why": f"passes (baseline: {expected.status}: {expected.reason})"})
     if baseline is not None:

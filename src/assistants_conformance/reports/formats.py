@@ -8,10 +8,12 @@ import time
 import xml.etree.ElementTree as ET
 from urllib.parse import parse_qsl, urlsplit
 
+from ..outcomes import STATUSES
 from . import evidence as ev
-from .results import STATUSES
+from .rules import rule_view
 
-ICONS = {"pass": "✅", "fail": "❌", "error": "💥", "unsupported": "➖", "skip": "⏭️"}
+ICONS = {"pass": "✅", "fail": "❌", "blocked": "🚧", "error": "💥", "unstable": "🔀", "unsupported": "➖",
+         "skip": "⏭️"}
 
 
 def by_area(checks: list[dict]) -> dict[str, dict[str, int]]:
@@ -37,14 +39,18 @@ def _md_cell(text: str) -> str:
 
 
 def summary_markdown(document: dict, gate: dict | None = None, limit: int = 50) -> str:
-    """summary.md: short enough for a CI step summary; names every failing check (up to limit)."""
+    """summary.md: short enough for a CI step summary. Leads with the rules broken and what each blocked,
+    then names every failing check (up to limit)."""
     counts = document.get("counts", {})
     profile = (document.get("profile") or {}).get("name", "?")
+    view = rule_view(document["checks"])
     lines = ["# Assistants API conformance", "",
              f"Target: {_md_cell(target_label(document))} · profile `{profile}` · "
              f"harness {document.get('harness', {}).get('version', '?')} · "
              f"spec `{(document.get('spec_hash') or '?')[:12]}`", "",
+             f"**{view['headline']}**", "",
              " · ".join(f"{ICONS[s]} {s} **{counts.get(s, 0)}**" for s in STATUSES), ""]
+    lines += _rules_markdown(view, limit)
     if gate is not None:
         lines += [f"**Gate: {gate['verdict']}**" + (f" — {_md_cell(gate['reason'])}" if gate.get("reason") else ""), ""]
         failing = "Regressions" if gate.get("noun", "regression") == "regression" else "Failing checks that fail the gate"
@@ -54,7 +60,7 @@ def summary_markdown(document: dict, gate: dict | None = None, limit: int = 50) 
     lines += ["| Area | " + " | ".join(STATUSES) + " | total |", "|---" * (len(STATUSES) + 2) + "|"]
     for area, c in by_area(document["checks"]).items():
         lines.append(f"| {area} | " + " | ".join(str(c[s]) for s in STATUSES) + f" | {c['total']} |")
-    failing = [c for c in document["checks"] if c["status"] in ("fail", "error")]
+    failing = [c for c in document["checks"] if c["status"] in ("fail", "error", "unstable")]
     if failing:
         lines += ["", "## Failing checks", "", "| Check | Level | Rule | What happened |", "|---|---|---|---|"]
         for check in failing[:limit]:
@@ -64,6 +70,36 @@ def summary_markdown(document: dict, gate: dict | None = None, limit: int = 50) 
         if len(failing) > limit:
             lines.append(f"\n…and {len(failing) - limit} more: see report.html.")
     return "\n".join(lines) + "\n"
+
+
+def _rules_markdown(view: dict, limit: int) -> list[str]:
+    """The broken rules, each with the checks it blocked; then prerequisites that blocked checks without
+    failing here, unstable checks and harness errors."""
+    lines: list[str] = []
+    if view["broken"]:
+        lines += ["## Rules broken", ""]
+        for entry in view["broken"][:limit]:
+            check = entry["check"]
+            lines.append(f"- ❌ `{check['id']}` {check['level']}: {_md_cell(check['rule'])} — "
+                         f"{_md_cell(_first_line(check.get('message', '')))[:300]}")
+            if entry["blocked"]:
+                names = ", ".join(f"`{b['id']}`" for b in entry["blocked"])
+                lines.append(f"  - 🚧 blocked {len(entry['blocked'])}: {names}")
+        lines.append("")
+    if view["other_blockers"]:
+        lines += ["## Blocked by prerequisites that did not fail in this run", ""]
+        for entry in view["other_blockers"]:
+            why = _md_cell(entry["blocked"][0].get("reason", ""))[:300]
+            state = f" (it is {entry['check']['status']} here)" if entry["check"] else " (not run)"
+            lines.append(f"- `{entry['id']}`{state}: " + ", ".join(f"`{b['id']}`" for b in entry["blocked"])
+                         + f" — {why}")
+        lines.append("")
+    for title, key in (("Unstable between runs", "unstable"), ("Harness errors (defects of the harness, not of "
+                                                                "the target)", "errors")):
+        if view[key]:
+            lines += [f"## {title}", ""] + [f"- `{c['id']}`: {_md_cell(_first_line(c.get('message', '')))[:300]}"
+                                              for c in view[key]] + [""]
+    return lines
 
 
 def _first_line(message: str) -> str:
@@ -82,19 +118,24 @@ def junit_xml(document: dict) -> str:
     for area, counts in by_area(document["checks"]).items():
         checks = [c for c in document["checks"] if c["area"] == area]
         suite = ET.SubElement(root, "testsuite", name=area, tests=str(counts["total"]),
-                              failures=str(counts["fail"]), errors=str(counts["error"]),
-                              skipped=str(counts["skip"] + counts["unsupported"]),
+                              failures=str(counts["fail"] + counts["unstable"]), errors=str(counts["error"]),
+                              skipped=str(counts["skip"] + counts["unsupported"] + counts["blocked"]),
                               time=f"{sum(c['duration'] for c in checks):.3f}")
         for check in checks:
             case = ET.SubElement(suite, "testcase", classname=f"conformance.{area}",
                                  name=f"{check['id']} [{check['level']}] {check['rule']}",
                                  time=f"{check['duration']:.3f}")
             status = check["status"]
-            if status in ("fail", "error"):
-                tag = "failure" if status == "fail" else "error"
-                ET.SubElement(case, tag, message=_first_line(check["message"])[:500]).text = check["message"]
-            elif status in ("skip", "unsupported"):
-                ET.SubElement(case, "skipped", message=f"{status}: {_first_line(check['message'])}"[:500])
+            if status in ("fail", "error", "unstable"):
+                tag = "error" if status == "error" else "failure"
+                element = ET.SubElement(case, tag, message=_first_line(check["message"])[:500])
+                element.text = check["message"]
+                if status == "unstable":
+                    element.set("type", "unstable")
+            elif status in ("skip", "unsupported", "blocked"):
+                # A blocked check is skipped for CI tools: the failure is counted once, under its prerequisite.
+                reason = check.get("reason") or _first_line(check["message"])
+                ET.SubElement(case, "skipped", message=(reason if status == "blocked" else f"{status}: {reason}")[:500])
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -188,10 +229,10 @@ def har(document: dict) -> str:
 
 
 def badge_svg(document: dict) -> str:
-    """A shields-style badge: 'conformance | P/N pass' (N = checks that ran: pass + fail + error)."""
+    """A shields-style badge: 'conformance | P/N pass' (N = checks judged: pass + fail + error + unstable)."""
     counts = document.get("counts", {})
     passed = counts.get("pass", 0)
-    ran = passed + counts.get("fail", 0) + counts.get("error", 0)
+    ran = passed + sum(counts.get(s, 0) for s in ("fail", "error", "unstable"))
     value = f"{passed}/{ran} pass"
     color = "#4c1" if ran and passed == ran else "#dfb317" if ran and passed / ran >= 0.9 else "#e05d44"
     label = "conformance"

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+from ..outcomes import STATUSES
 from . import evidence as ev
+from .curl import curl_command
 from .formats import ICONS, by_area, target_label
-from .results import STATUSES
+from .results import with_defaults
+from .rules import rule_view
 
 MAX_TIMELINE_EVENTS = 400  # events drawn per stream (the rest is counted)
 MAX_SHOWN_BODY = 20000  # characters of a body shown inline
@@ -59,6 +62,7 @@ def _timeline_view(events: list[dict]) -> dict:
 def _evidence_view(item: dict) -> dict:
     view = {"kind": item.get("kind"), "item": item}
     if item.get("kind") == "exchange":
+        view["curl"] = curl_command(item)
         view["request_body"] = pretty(item.get("request_body"))
         view["response_body"] = "" if ev.is_stream_exchange(item) else pretty(item.get("response_body"))
     elif item.get("kind") == "stream" and item.get("exchange"):
@@ -77,15 +81,34 @@ def what_happened(message: str) -> str:
     return message.split("\nevidence:\n", 1)[0]
 
 
+def _failing_view(check: dict, blocked: list[dict] = ()) -> dict:
+    return {"check": check, "what": what_happened(check.get("message", "")), "blocked": list(blocked),
+            "evidence": [_evidence_view(e) for e in check.get("evidence", [])]}
+
+
+def short(message: str, limit: int = 200) -> str:
+    """The 'what happened' line of a failure, for a table cell."""
+    text = what_happened(message or "")
+    for line in text.splitlines():
+        if line.startswith("what happened:"):
+            text = line.removeprefix("what happened:").strip()
+            break
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def report_html(document: dict, gate: dict | None = None) -> str:
-    checks = document["checks"]
-    failing = [{"check": c, "what": what_happened(c.get("message", "")),
-                "evidence": [_evidence_view(e) for e in c.get("evidence", [])]}
-               for c in checks if c["status"] in ("fail", "error")]
+    """Rules broken first (each with what it blocked), then unstable checks, other blockers and harness
+    errors, then the matrix and every check by area (areas with nothing wrong folded)."""
+    checks = [with_defaults(c) for c in document["checks"]]
+    view = rule_view(checks)
+    broken = [_failing_view(entry["check"], entry["blocked"]) for entry in view["broken"]]
     levels = sorted({c["level"] for c in checks if c["level"]}, key=["MUST", "SHOULD", "MAY"].index)
     return _environment().get_template("report.html.j2").render(
-        doc=document, checks=checks, areas=by_area(checks), statuses=STATUSES, levels=levels,
-        icons=ICONS, failing=failing, target=target_label(document), gate=gate,
+        doc=document, checks=checks, areas=by_area(checks), statuses=STATUSES, levels=levels, icons=ICONS,
+        view=view, broken=broken, unstable=[_failing_view(c) for c in view["unstable"]],
+        errors=[_failing_view(c) for c in view["errors"]],
+        failing_ids={c["id"] for c in checks if c["status"] in ("fail", "error", "unstable")},
+        short=short, target=target_label(document), gate=gate,
     )
 
 

@@ -10,7 +10,12 @@ Document:
      "started", "finished", "duration", "exit_status", "counts": {status: n},
      "deselected": [check ids the run left out on purpose],
      "checks": [{"id", "area", "level", "capability", "rule", "nodeid", "status", "duration",
-                 "message", "evidence": [...], "exchanges": [...], "cases": [{nodeid, status, duration, message}]}]}
+                 "message", "reason", "blocked_by", "errors": [{nodeid, message}], "traceback",
+                 "evidence": [...], "exchanges": [...],
+                 "cases": [{nodeid, status, duration, message, reason, blocked_by}]}]}
+
+Statuses and how cases add up are outcomes.STATUSES and outcomes.RANK; the status of a test phase is the
+one the plugin decided (the "outcome" user property), never guessed from a message.
 """
 
 from __future__ import annotations
@@ -20,27 +25,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..outcomes import RANK, STATUSES
 from ..redact import redact_text
 from . import evidence as ev
+from .rules import rule_view
 
-STATUSES = ("pass", "fail", "error", "unsupported", "skip")
 FORMAT = 1
-# How a check with several test cases ends up: the worst case wins; a pass beats skips.
-RANK = {"skip": 0, "unsupported": 1, "pass": 2, "fail": 3, "error": 4}
 MAX_RECORDED = 20  # recorded exchanges kept per failing test (the latest)
 DESELECTED_KEY = "assistants_conformance_deselected"  # xdist workeroutput key
 
 
 def status_of(report) -> str | None:
-    """pass | fail | unsupported | skip | error for a test phase report (None: nothing to say yet)."""
-    if report.when == "call" and not report.skipped:
-        return "pass" if report.passed else "fail"
-    if report.failed:
-        return "error"
-    if report.skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        return "unsupported" if "unsupported:" in reason else "skip"
-    return None
+    """The outcome the plugin decided for a check's test phase (outcomes.classify), None for a phase that
+    says nothing (a setup or teardown that passed)."""
+    return dict(report.user_properties).get("outcome")
 
 
 def message_of(report) -> str:
@@ -72,7 +70,7 @@ def failure_properties(exc: BaseException | None, recorded: list, message: str) 
 class ResultsWriter:
     """Collects one record per check and writes results.json at the end of the session."""
 
-    def __init__(self, path: str, config=None):
+    def __init__(self, path: str | None, config=None):
         self.path = path
         self.config = config
         self.cases: dict[str, dict] = {}  # nodeid -> case record
@@ -86,12 +84,16 @@ class ResultsWriter:
         if info is None or status is None:
             return
         case = self.cases.setdefault(report.nodeid, {
-            "info": info, "status": "pass", "message": "", "duration": 0.0, "evidence": [], "exchanges": []})
+            "info": info, "status": "pass", "message": "", "reason": "", "blocked_by": None, "traceback": None,
+            "duration": 0.0, "evidence": [], "exchanges": []})
         case["duration"] += report.duration
-        # The worst phase wins: a teardown error after a pass is an error.
-        if status != "pass" and (case["status"] == "pass" or report.when == "call"):
+        # The worst phase wins: a teardown error after a pass is an error, after a fail still a fail.
+        if status != "pass" and (case["status"] == "pass" or RANK[status] > RANK[case["status"]]):
             case["status"] = status
             case["message"] = redact_text(props.get("message") or message_of(report))
+            case["reason"] = redact_text(str(props.get("reason") or ""))
+            case["blocked_by"] = props.get("blocked_by")
+            case["traceback"] = props.get("traceback")
             if "evidence" in props:
                 case["evidence"] = props["evidence"]
                 case["exchanges"] = props.get("exchanges", [])
@@ -103,10 +105,31 @@ class ResultsWriter:
         self.deselected.update(getattr(node, "workeroutput", {}).get(DESELECTED_KEY, []))
 
     def pytest_sessionfinish(self, session, exitstatus) -> None:
+        if not self.path:
+            return
         document = self.document(int(exitstatus))
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "w", encoding="utf-8") as out:
             json.dump(document, out, indent=2, sort_keys=True)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        """The run counted in rules: what is broken and what each broken rule blocked."""
+        checks = merge_cases(self.cases.values())
+        if not checks:
+            return
+        view = rule_view(checks)
+        write = terminalreporter.write_line
+        terminalreporter.section("assistants-conformance", sep="-")
+        write(view["headline"])
+        for entry in view["broken"]:
+            check = entry["check"]
+            blocked = entry["blocked"]
+            tail = f" — blocked {len(blocked)}: {_ids(blocked)}" if blocked else ""
+            write(f"  {check['id']} {check['level']} broken: {check['rule']}{tail}")
+        for entry in view["other_blockers"]:
+            write(f"  blocked by {entry['id']}, which did not fail in this run: {_ids(entry['blocked'])}")
+        for check in view["errors"]:
+            write(f"  {check['id']} harness error: {_first_line(check['message'])}")
 
     def document(self, exit_status: int) -> dict:
         checks = merge_cases(self.cases.values())
@@ -151,7 +174,9 @@ def _check_ids(items) -> set[str]:
 
 
 def merge_cases(cases) -> list[dict]:
-    """Per-test cases -> one record per check id, sorted by id."""
+    """Per-test cases -> one record per check id, sorted by id. The highest-ranked case gives the check its
+    status and message (a fail is never hidden by another case's error: the errors are listed beside it);
+    every case keeps its own outcome."""
     by_id: dict[str, dict] = {}
     for case in cases:
         info = case["info"]
@@ -160,19 +185,37 @@ def merge_cases(cases) -> list[dict]:
             record = by_id[info["id"]] = {
                 "id": info["id"], "area": info["area"], "level": info["level"],
                 "capability": info.get("capability"), "rule": info.get("rule", ""),
-                "nodeid": info.get("nodeid", "").split("[")[0],
-                "status": case["status"], "duration": 0.0, "message": case["message"],
-                "evidence": [], "exchanges": [], "cases": [],
+                "nodeid": info.get("nodeid", "").split("[")[0], "status": case["status"], "duration": 0.0,
+                "message": case["message"], "reason": case["reason"], "blocked_by": case["blocked_by"],
+                "errors": [], "traceback": None, "evidence": [], "exchanges": [], "cases": [],
             }
         elif RANK[case["status"]] > RANK[record["status"]]:
-            record["status"], record["message"] = case["status"], case["message"]
+            record.update(status=case["status"], message=case["message"], reason=case["reason"],
+                          blocked_by=case["blocked_by"])
         record["duration"] = round(record["duration"] + case["duration"], 4)
         if case["status"] in ("fail", "error"):
             record["evidence"] += case["evidence"]
             record["exchanges"] += case["exchanges"]
+        if case["status"] == "error":
+            record["errors"].append({"nodeid": info.get("nodeid", ""), "message": _first_line(case["message"])})
+            record["traceback"] = record["traceback"] or case["traceback"]
         record["cases"].append({"nodeid": info.get("nodeid", ""), "status": case["status"],
-                                "duration": round(case["duration"], 4), "message": case["message"]})
+                                "duration": round(case["duration"], 4), "message": case["message"],
+                                "reason": case["reason"], "blocked_by": case["blocked_by"]})
+    for record in by_id.values():
+        if record["status"] != "fail":
+            record["errors"] = []  # an error check's own message says it; the list is for errors beside a fail
     return [by_id[k] for k in sorted(by_id)]
+
+
+def _ids(checks: list[dict], most: int = 12) -> str:
+    names = [c["id"] for c in checks]
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _first_line(message: str) -> str:
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    return lines[0][:300] if lines else ""
 
 
 def count_statuses(checks: list[dict]) -> dict[str, int]:
@@ -228,6 +271,19 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
+RECORD_DEFAULTS = (("level", ""), ("capability", None), ("rule", ""), ("message", ""), ("reason", ""),
+                   ("blocked_by", None), ("errors", []), ("traceback", None), ("outcomes", None),
+                   ("duration", 0.0), ("evidence", []), ("exchanges", []), ("cases", []))
+
+
+def with_defaults(record: dict) -> dict:
+    """A check record with every field present (documents of older harness versions lack the newer ones)."""
+    record.setdefault("area", record["id"].split("-")[0].lower())
+    for key, default in RECORD_DEFAULTS:
+        record.setdefault(key, list(default) if isinstance(default, list) else default)
+    return record
+
+
 class ResultsError(Exception):
     """A results.json that cannot be read (one line)."""
 
@@ -245,10 +301,9 @@ def load_results(path: str | Path) -> dict:
     for record in document["checks"]:
         if not isinstance(record, dict) or record.get("status") not in STATUSES or "id" not in record:
             raise ResultsError(f"{path}: a check record without an id or a known status: {str(record)[:120]}")
-        record.setdefault("area", record["id"].split("-")[0].lower())
-        for key, default in (("level", ""), ("capability", None), ("rule", ""), ("message", ""),
-                             ("duration", 0.0), ("evidence", []), ("exchanges", []), ("cases", [])):
-            record.setdefault(key, default)
-    document.setdefault("counts", count_statuses(document["checks"]))
+        with_defaults(record)
+    counts = document.setdefault("counts", count_statuses(document["checks"]))
+    for status in (*STATUSES, "total"):  # a document from an older harness lacks the newer statuses
+        counts.setdefault(status, 0)
     document.setdefault("deselected", [])
     return document

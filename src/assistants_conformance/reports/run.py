@@ -38,6 +38,9 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--level", choices=("core", "full"), default="full",
                      help="core: run the MUST checks only and fail on any MUST failure whatever the baseline "
                           "says; full (default): every check, gated by the baseline")
+    run.add_argument("--repeat", type=_positive_int, default=1, metavar="N",
+                     help="run the suites N times with the same settings; a check whose outcome differs "
+                          "between the runs is reported unstable (default 1)")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",
                      help="further pytest arguments after -- (e.g. -- -n 2)")
 
@@ -54,6 +57,16 @@ class _PreflightWatch:
         return code
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
 def _error(message: str) -> int:
     print(f"assistants-conformance run: {message}", file=sys.stderr)
     return HARNESS_ERROR
@@ -62,6 +75,7 @@ def _error(message: str) -> int:
 def run_command(args: argparse.Namespace) -> int:
     from .artifacts import write_report
     from .baseline import BaselineError, gate, load_baseline, write_baseline
+    from .repeat import run_repeated
     from .results import ResultsError, load_results
 
     if args.update_baseline and not args.baseline:
@@ -87,7 +101,10 @@ def run_command(args: argparse.Namespace) -> int:
         pytest_args += ["-p", "assistants_conformance.reports.levels", "--conformance-level", "core"]
     extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
     watch = _PreflightWatch()
-    code = int(pytest.main(pytest_args + extra, plugins=[watch]))
+    if args.repeat > 1:
+        code = run_repeated(pytest_args + extra, results_path, args.repeat)
+    else:
+        code = int(pytest.main(pytest_args + extra, plugins=[watch]))
 
     if watch.stopped:
         return HARNESS_ERROR  # the target cannot be tested as configured: the plugin said why in one line
