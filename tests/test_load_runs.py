@@ -5,6 +5,7 @@ merges raw timings, and a down / garbage / stalling target ends on time with cle
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,8 @@ def test_faulty_server_fails_the_run_by_check_id(tmp_path, capsys, fault, profil
                                                                             "--run-time", "3s"))
     assert code == 1
     assert check_id in summary["violations"]["counts"]
-    assert f"VIOLATION {check_id}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert re.search(rf"^{check_id} [a-z ]+: VIOLATED x\d+ \(of \d+ checked\): \S", out, re.M), out[-3000:]
 
 
 def test_master_and_two_workers_merge_raw_timings(server, tmp_path):
@@ -133,3 +135,43 @@ def test_files_profile_deletes_what_it_made(tmp_path):
     assert code == 0, summary and summary["failures"]
     uploads = figures(summary)["/files (upload)"]["count"]
     assert uploads > 2 and all(n <= 2 for n in left.values()), (uploads, left)
+
+
+def test_load_shows_progress_and_a_summary_with_rate_failures_verdicts_and_units(server, tmp_path, capsys):
+    code, summary, *_ = run_load(tmp_path, "--profile", "tools", *_args(server.base_url, "--run-time", "3s",
+                                                                        "--progress-seconds", "1"))
+    out = capsys.readouterr().out
+    assert code == 0, out[-3000:]
+    progress = [line for line in out.splitlines() if " req/s, " in line and " users, " in line]
+    assert progress, out[-3000:]
+    assert re.search(r"\d+ s  \d+ users, [\d.]+ req/s, \d+ requests, \d+ failed, \d+ violations, "
+                     r"time to first event (p50 \d+ ms, p99 \d+ ms|- \(no stream yet\))", progress[-1]), progress
+    requests = summary["requests"]
+    assert requests["count"] > 0 and requests["failures"] == 0 and requests["per_second"] > 0
+    assert f"  {requests['count']} requests in " in out and " req/s, 0 failed (0.0 %)" in out
+    # Full names, and the unit of each figure.
+    assert any(line.strip().startswith("POST /threads/{id}/runs/{id}/submit_tool_outputs (stream)  ") for line in out.splitlines())
+    units = {line.split()[0]: line.split()[1] for line in out.splitlines()
+             if line.startswith("  ") and line.split()[0] in ("usage_completion_tokens", "time_to_first_event",
+                                                               "requires_action_round_trip")}
+    assert units == {"usage_completion_tokens": "tokens", "time_to_first_event": "ms", "requires_action_round_trip": "ms"}
+    verdicts = re.findall(r"^(LOAD-00\d) [a-z ]+: (\w+)", out, re.M)
+    assert [v[0] for v in verdicts] == ["LOAD-001", "LOAD-002", "LOAD-003", "LOAD-004"]
+    assert dict(verdicts)["LOAD-001"] == "pass" and dict(verdicts)["LOAD-002"] == "not"  # no contention user
+    assert summary["checks"]["LOAD-001"]["checked"] > 0 and summary["checks"]["LOAD-002"]["checked"] == 0
+
+
+@pytest.mark.parametrize("option,value", [("--users", "-5"), ("--users", "0"), ("--spawn-rate", "0"),
+                                          ("--run-time", "0s"), ("--arrival-rate", "-1"), ("--workers", "-1"),
+                                          ("--warmup", "-2"), ("--token-delay-ms", "x"), ("--progress-seconds", "0")])
+def test_every_numeric_option_is_checked_before_anything_starts(tmp_path, capsys, option, value):
+    code, summary, elapsed, _ = run_load(tmp_path, option, value)
+    assert code == 2 and summary is None and elapsed < 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: " in err and ("must be" in err or "is not" in err), err
+
+
+def test_a_warmup_as_long_as_the_run_is_a_usage_error(tmp_path, capsys):
+    code, summary, *_ = run_load(tmp_path, "--warmup", "5", "--run-time", "5s")
+    assert code == 2 and summary is None
+    assert "leaves nothing of --run-time" in capsys.readouterr().err

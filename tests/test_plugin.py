@@ -167,11 +167,47 @@ def test_bad_profile_gets_a_one_line_error_naming_the_field(pytester, server):
     result.stderr.fnmatch_lines(["*assistants-conformance:*request_timeout*"])
 
 
-def test_unreachable_target_fails_fast_with_a_clear_message(pytester):
+def _preflight_stop(pytester, *args: str) -> str:
+    """An inner session that preflight stops: exit 2, nothing on stdout, exactly one line on stderr."""
     pytester.makepyfile(test_inner="def test_x(client):\n    client.get('/assistants')\n")
+    result = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider", timeout=60)
+    assert result.ret == 2, result.outlines + result.errlines
+    assert result.outlines == [] and len(result.errlines) == 1, result.outlines + result.errlines
+    line = result.errlines[0]
+    for internal in ("_pytest", "xdist", "Exit:", "Traceback", "node down", "INTERNALERROR"):
+        assert internal not in line
+    return line
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["no-xdist", "xdist-2"])
+def test_unreachable_target_is_one_line_and_exit_2_with_or_without_xdist(pytester, workers):
     started = time.monotonic()
-    result = pytester.runpytest_subprocess("--target-url", "http://127.0.0.1:9", "-p", "no:cacheprovider",
-                                           timeout=60)
-    assert time.monotonic() - started < 30
-    assert result.ret == 2
-    result.stdout.fnmatch_lines(["*target unreachable*127.0.0.1:9*"])
+    line = _preflight_stop(pytester, "--target-url", "http://127.0.0.1:9/v1", *workers)
+    assert time.monotonic() - started < 15  # ~3 s on an idle machine: no worker is started
+    assert line == ("assistants-conformance: target unreachable: GET http://127.0.0.1:9/v1/assistants?limit=1: "
+                    "connection refused (is the target running?)")
+
+
+def test_keyed_target_without_key_wrong_key_or_wrong_base_is_one_line(pytester, server, monkeypatch):
+    for name in ("OPENAI_API_KEY", "ASSISTANTS_CONFORMANCE_SECOND_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    line = _preflight_stop(pytester, "--target-url", server.base_url, "-n", "2")
+    assert line.startswith("assistants-conformance: target wants an API key: pass --api-key or set OPENAI_API_KEY")
+    line = _preflight_stop(pytester, "--target-url", server.base_url, "--api-key", "sk-not-a-key-of-it")
+    assert line.startswith("assistants-conformance: target refused the API key: check --api-key or set OPENAI_API_KEY")
+    assert "sk-not-a-key-of-it" not in line
+    line = _preflight_stop(pytester, "--target-url", server.base_url, "--api-key", KEY,
+                           "--second-api-key", "sk-not-a-key-of-it")
+    assert "target refused the second API key: check --second-api-key" in line
+    line = _preflight_stop(pytester, "--target-url", server.root_url + "/v2", "--api-key", KEY)
+    assert line.startswith(f"assistants-conformance: nothing answers at {server.root_url}/v2: is the base URL")
+    assert "answered 404" in line
+
+
+def test_preflight_passes_a_good_target_and_skips_when_only_inspecting(pytester, server):
+    result = run_inner(pytester, server, "def test_x(client):\n    assert client.get('/assistants').status_code == 200\n")
+    assert result.ret == 0
+    # Listing tests needs no target: an unreachable one is not probed.
+    pytester.makepyfile(test_inner="def test_x(client): pass\n")
+    result = pytester.runpytest_subprocess("--target-url", "http://127.0.0.1:9/v1", "--collect-only", "-q")
+    assert result.ret == 0 and "unreachable" not in result.stderr.str()

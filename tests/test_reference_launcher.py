@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 
@@ -40,3 +41,29 @@ def test_startup_deadline_holds():
         server.start()
     assert time.monotonic() - started < 5 and "noise" in str(caught.value) and server.process is None
     server.close()
+
+
+@pytest.mark.parametrize("keys", [(), ("sk-serve-one", "sk-serve-two")], ids=["open", "keyed"])
+def test_serve_says_whether_keys_are_enforced_and_how_to_run_against_it(keys):
+    with ReferenceServer(api_keys=keys, token_delay_ms=0) as server:
+        lines = server.output
+        base = server.base_url
+    said = "\n".join(lines)
+    if keys:
+        assert "API keys: enforced (2 accepted" in said
+        assert f"test it with: assistants-conformance run --target-url {base} --api-key KEY1 --second-api-key KEY2" in said
+        assert "sk-serve-one" not in said  # keys are never echoed
+    else:
+        assert "API keys: not enforced (no --api-key given: any key or none is accepted)" in said
+        assert f"test it with: assistants-conformance run --target-url {base} --profile no-auth -- -n 2" in said
+
+
+def test_serve_lists_faults_one_per_line_and_help_does_not():
+    from assistants_conformance.reference.faults import FAULTS
+
+    run = [sys.executable, "-m", "assistants_conformance.reference"]
+    listed = subprocess.run([*run, "--list-faults"], capture_output=True, text=True, timeout=30)
+    assert listed.returncode == 0
+    assert listed.stdout.splitlines() == [f"{name}: {text}" for name, text in FAULTS.items()]
+    helped = subprocess.run([*run, "--help"], capture_output=True, text=True, timeout=30)
+    assert helped.returncode == 0 and "no-thread-lock" not in helped.stdout and "--list-faults" in helped.stdout

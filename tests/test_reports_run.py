@@ -41,7 +41,9 @@ def fault_run(tmp_path_factory):
 def test_run_writes_every_report_file_and_exit_1_on_a_new_failure(fault_run):
     folder, proc = fault_run
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "regression STREAM-003" in proc.stdout
+    # No baseline: a failing check is called failing, never a regression.
+    assert "FAILED: 1 failing check;" in proc.stdout and "failing check STREAM-003: fail\n" in proc.stdout
+    assert "regression" not in proc.stdout
     names = {p.name for p in folder.iterdir()}
     assert {"results.json", "report.html", "summary.md", "junit.xml", "exchanges.har", "badge.svg"} <= names
     document = json.loads((folder / "results.json").read_text())
@@ -125,6 +127,26 @@ def test_bad_baseline_and_unreachable_target_exit_2(tmp_path):
     assert proc.returncode == 2 and "LIFE-001: expected status fail needs a reason or link" in proc.stderr
     assert not (tmp_path / "r1").exists()  # refused before any suite ran
     proc = run_cli("run", "--target-url", "http://127.0.0.1:9/v1", "--api-key", "sk-unused-key-000",
-                   "--report-dir", str(tmp_path / "r2"), timeout=120)
+                   "--report-dir", str(tmp_path / "r2"), "--", "-n", "2", timeout=120)
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "connection refused" in proc.stdout + proc.stderr
+    # The plugin's preflight line, unwrapped, and nothing else.
+    assert proc.stdout == ""
+    assert proc.stderr == ("assistants-conformance: target unreachable: GET http://127.0.0.1:9/v1/assistants?limit=1: "
+                           "connection refused (is the target running?)\n")
+
+
+def test_run_takes_check_and_k_itself_and_preflights_a_keyed_target(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with running_server(tmp_path, "--api-key", "sk-run-one", "--api-key", "sk-run-two") as server:
+        proc = run_cli("run", "--target-url", server.base_url, "--report-dir", str(tmp_path / "r0"))
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr.startswith("assistants-conformance: target wants an API key: pass --api-key or set "
+                                      "OPENAI_API_KEY") and proc.stderr.count("\n") == 1
+        proc = run_cli("run", "--target-url", server.base_url, "--api-key", "sk-run-one", "--second-api-key",
+                       "sk-run-two", "--check", "AUTH-001", "--check", "ERR-001", "-k", "not test_unknown_id_is_not_found",
+                       "--report-dir", str(tmp_path / "r1"))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "PASSED: no check failed" in proc.stdout
+    document = json.loads((tmp_path / "r1" / "results.json").read_text())
+    assert [c["id"] for c in document["checks"]] == ["AUTH-001"]  # ERR-001 left out by -k
+    assert "ERR-001" in document["deselected"]

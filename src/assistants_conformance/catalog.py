@@ -1,4 +1,5 @@
-"""The catalog of checks, read from the suites by pytest's own collection (nothing runs).
+"""The catalog of checks, read from the suites by pytest's own collection (nothing runs), cached per
+version of the suites' sources.
 
 `assistants-conformance checks` prints it; docs/checks.md is this catalog rendered as Markdown
 (tests/test_docs.py keeps that file current).
@@ -8,13 +9,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import hashlib
 import io
+import json
+import os
 from pathlib import Path
 
+from . import __version__
+from . import checks as checks_module
 from .checks import CheckInfo
 from .paths import PROJECT_DIR, suites_dir
 
 FAULT_CATALOG_DIR = PROJECT_DIR / "tests" / "faults"
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "assistants-conformance"
 
 
 class _Collector:
@@ -30,16 +38,42 @@ class _Collector:
                 self.checks.setdefault(info.id, info)
 
 
-def collect_checks(suites: Path | None = None) -> list[CheckInfo]:
+def collect_checks(suites: Path | None = None, *, cached: bool = True) -> list[CheckInfo]:
+    """The checks of the suites, sorted by area and id. Collected by pytest once per version of the suites'
+    sources; later calls read the result from the cache (CACHE_DIR), keyed by a hash of those sources."""
+    suites = suites or suites_dir()
+    path = CACHE_DIR / f"catalog-{_sources_hash(suites)}.json"
+    if cached:
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+            return [CheckInfo(**record) for record in json.loads(path.read_text(encoding="utf-8"))]
+    checks = _collect(suites)
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([dataclasses.asdict(c) for c in checks]), encoding="utf-8")
+    return checks
+
+
+def _collect(suites: Path) -> list[CheckInfo]:
     import pytest
 
     collector = _Collector()
-    args = [str(suites or suites_dir()), "--collect-only", "-q", "-p", "no:cacheprovider"]
+    # Only our plugin (and xdist, whose hooks it implements) and plain asserts: other plugins (schemathesis,
+    # locust, hypothesis) and assertion rewriting cost seconds and change nothing in what is collected.
+    args = [str(suites), "--collect-only", "-q", "-p", "no:cacheprovider", "--disable-plugin-autoload",
+            "-p", "xdist.plugin", "-p", "assistants_conformance.pytest_plugin", "--assert=plain"]
     with contextlib.redirect_stdout(io.StringIO()) as out:
         code = pytest.main(args, plugins=[collector])
     if code not in (0, 5):
         raise RuntimeError(f"collecting the suites failed (pytest exit {code}):\n{out.getvalue()[-3000:]}")
     return sorted(collector.checks.values(), key=lambda c: (c.area, c.id))
+
+
+def _sources_hash(suites: Path) -> str:
+    """What the catalog is read from: every Python file of the suites, and how checks are read."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(suites.rglob("*.py")) + [Path(checks_module.__file__), Path(__file__)]:
+        digest.update(str(path.relative_to(path.anchor)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:24]
 
 
 def fault_catalog() -> dict[str, list[str]]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-
 
 
 def _serve():
@@ -36,6 +36,19 @@ DELEGATED = {"serve": _serve, "load": _load, "report": _report, "checks": _check
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly. Python flushes stdout again at exit, so point it
+        # at /dev/null first, or that flush fails too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str]) -> int:
+    # Sub-commands that own their options are imported only when asked for.
+    if argv and argv[0] in DELEGATED:
+        return DELEGATED[argv[0]]()(argv[1:])
     parser = argparse.ArgumentParser(
         prog="assistants-conformance",
         description="Conformance and load testing for OpenAI Assistants API servers.",
@@ -46,14 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("report", add_help=False, help="work with report folders (report --help)")
     commands.add_parser("checks", add_help=False, help="list the conformance checks (checks --markdown)")
     run = commands.add_parser("run", help="run the conformance suites against a target; report folder and "
-                              "exit code for CI (0 nothing regressed, 1 regression, 2 harness/config error)")
+                              "exit code for CI (0 pass, 1 a check failed or, with --baseline, regressed, "
+                              "2 harness/config error)")
     from .reports.run import add_arguments
 
     add_arguments(run)
-
-    # Sub-commands that own their options are imported only when asked for.
-    if argv and argv[0] in DELEGATED:
-        return DELEGATED[argv[0]]()(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run(args)

@@ -237,6 +237,12 @@ _AZURE_ONLY = ("api_version", "azure_ad_token")
 _DEFAULT_PROFILES = {"openai": "openai", "azure": "azure", "v1": "v1"}
 
 
+def key_sources(dialect: str, name: str = "api_key") -> str:
+    """Where setting `name` comes from, for messages: "--api-key or set OPENAI_API_KEY"."""
+    variable = (_AZURE_SOURCES if dialect == "azure" else {}).get(name, _SOURCES[name])
+    return f"--{name.replace('_', '-')} or set {variable}"
+
+
 def resolve_config(cli: Mapping[str, object], env: Mapping[str, str]) -> TargetConfig:
     """Combine command-line options (`cli`, keys as in _SOURCES; None = not given) with `env`."""
     unknown = sorted(set(cli) - set(_SOURCES))

@@ -120,12 +120,14 @@ class ReferenceServer:
                     raise LaunchError(self._explain(f"exited with status {self.process.returncode} "
                                                     "before it was listening"))
                 *lines, pending = (pending + chunk).split(b"\n")
-                for raw in lines:
+                found = None
+                for raw in lines:  # all of them: the lines the server prints with the listening line count too
                     line = raw.decode(errors="replace").rstrip("\r")
                     self._stdout.append(line)
                     match = LISTENING.search(line)
-                    if match:
-                        return match.group(1).rstrip("/")
+                    found = found or (match.group(1).rstrip("/") if match else None)
+                if found:
+                    return found
 
     @property
     def log(self) -> str:

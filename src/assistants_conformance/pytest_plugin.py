@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -16,46 +17,22 @@ import pytest
 
 from . import outcomes
 from .checks import CheckDefinitionError, ConformanceFailure, check_info, render_failure
+from .options import SUITE_OPTIONS
 from .outcomes import unsupported
 
 RECORDER = pytest.StashKey[list]()
 CHECK = pytest.StashKey[object]()
 
-# Settings of the reference server the plugin starts when no target URL is given.
-DEFAULT_TOKEN_DELAY_MS = 2
+PREFLIGHT_FAILED = 2  # pytest's exit status when preflight finds the target cannot be tested
+PREFLIGHT_STOPPED = pytest.StashKey[str]()  # config.stash: the one line preflight printed, if it stopped
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("assistants-conformance", "Assistants API conformance")
-    group.addoption("--target-url", help="API base URL of the server under test, as the SDK's base_url "
-                    "(e.g. http://127.0.0.1:8000/v1). Else env OPENAI_BASE_URL; with neither, the "
-                    "embedded reference server is started for the session.")
-    group.addoption("--api-key", help="API key for the target (else env OPENAI_API_KEY).")
-    group.addoption("--second-api-key", help="A second key, for isolation checks "
-                    "(else env ASSISTANTS_CONFORMANCE_SECOND_API_KEY).")
-    group.addoption("--dialect", choices=("openai", "azure", "v1"),
-                    help="Wire dialect: openai (default; Assistants v2), azure (Azure OpenAI: --target-url is "
-                    "the endpoint, else env AZURE_OPENAI_ENDPOINT; key from env AZURE_OPENAI_API_KEY) or v1 "
-                    "(Assistants v1 shapes, OpenAI-Beta: assistants=v1). Else env ASSISTANTS_CONFORMANCE_DIALECT.")
-    group.addoption("--api-version", help="azure: the api-version query parameter (else env OPENAI_API_VERSION; "
-                    "default 2024-08-01-preview).")
-    group.addoption("--azure-ad-token", help="azure: an Entra ID token, sent as Authorization: Bearer instead of "
-                    "the api-key header (else env AZURE_OPENAI_AD_TOKEN).")
-    group.addoption("--spec", help="OpenAPI document to validate against (default: specs/assistants-v2.openapi.yaml).")
-    group.addoption("--profile", help="Target profile: a YAML file or a name in specs/profiles/ "
-                    "(default: reference for the embedded server).")
-    group.addoption("--model", help="Model name to create assistants with (overrides the profile's).")
-    group.addoption("--run-slow", action="store_true", default=False,
-                    help="Also run slow checks (real expiry waits over 60 s).")
-    group.addoption("--reference-fault", action="append", default=[], metavar="NAME",
-                    help="Start the embedded reference server with this fault switched on (repeatable). "
-                    "For proving that checks fail; ignored with --target-url.")
-    group.addoption("--check", action="append", default=[], metavar="ID", dest="only_checks",
-                    help="Run only this check (repeatable), e.g. --check LOCK-001.")
+    for flag, kwargs in SUITE_OPTIONS:  # shared with `assistants-conformance run` (options.py)
+        group.addoption(flag, **kwargs)
     group.addoption("--results-json", metavar="PATH",
                     help="Write one record per check (id, level, status, message) to this JSON file.")
-    group.addoption("--reference-token-delay-ms", type=int, default=DEFAULT_TOKEN_DELAY_MS,
-                    help="Token delay of the embedded reference server (default %(default)s).")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,6 +54,29 @@ def pytest_configure(config: pytest.Config) -> None:
         # The user named a target, key or profile: a bad value is reported now, once, as one line,
         # not later inside whichever test first needs the target.
         _resolved_config(config)
+
+
+# Options that only show things (help, markers, fixtures, the collected tests): no target is needed.
+_INSPECTING = ("help", "markers", "showfixtures", "show_fixtures_per_test", "collectonly", "setupplan")
+
+
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """Preflight (preflight.py) in the controller, before pytest-xdist starts any worker: a target that
+    cannot be tested as configured ends the session with one line and exit 2, with or without -n."""
+    if hasattr(config, "workerinput") or any(getattr(config.option, name, False) for name in _INSPECTING):
+        return None
+    resolved = _resolved_config(config)
+    if not resolved.base_url:
+        return None  # the embedded reference server: started by the session, nothing to look at yet
+    from .preflight import PreflightError, preflight
+
+    try:
+        preflight(resolved)
+    except PreflightError as exc:
+        config.stash[PREFLIGHT_STOPPED] = f"assistants-conformance: {exc}"
+        sys.stderr.write(config.stash[PREFLIGHT_STOPPED] + "\n")
+        return PREFLIGHT_FAILED
+    return None
 
 
 # --- collection: check definitions, slow checks, capabilities ---------------------------------------
@@ -286,24 +286,11 @@ def target(pytestconfig, conformance_config):
             pytest.exit(f"assistants-conformance: could not start the reference server: {exc}", returncode=2)
         # The server's root: each dialect adds its own prefix (/v1, or /openai for azure).
         config = config.with_target(server.root_url, api_key=keys[0], second_api_key=keys[1])
-    else:
-        _preflight(config)
     try:
         yield Target(config=config, server=server, session_id=session_id)
     finally:
         if server is not None:
             server.close()
-
-
-def _preflight(config) -> None:
-    """Fail the whole session fast, with one clear message, when the target cannot be reached."""
-    from .client import ConformanceClient, TargetError
-
-    try:
-        with ConformanceClient(config) as client:
-            client.get("/assistants", params={"limit": 1}, timeout=min(10.0, config.profile.request_timeout))
-    except TargetError as exc:
-        pytest.exit(f"assistants-conformance: target unreachable: {exc}", returncode=2)
 
 
 @pytest.fixture

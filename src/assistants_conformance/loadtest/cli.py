@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
+import selectors
 import socket
 import subprocess
 import sys
@@ -22,54 +24,84 @@ from pathlib import Path
 
 from ..config import ConfigError, resolve_config
 from ..launcher import LaunchError, ReferenceServer
-from .checks import ALL
+from ..redact import redact_url
 from .profiles import NEEDS, OPEN_LOOP_PROFILES, PROFILES, SHAPES, classes_for
-from .report import SUMMARY
+from .report import PROGRESS_PREFIX, SUMMARY, summary_lines
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE, OPENLOOP_LOCUSTFILE = HERE / "locustfile.py", HERE / "openloop_locustfile.py"
-SHOWN = ("time_to_first_event", "time_to_first_text_delta", "event_gap", "time_to_done", "run_end_to_end",
-         "requires_action_round_trip", "polls_per_run", "usage_completion_tokens", "time_to_indexed",
-         "file_search_run_end_to_end")
+PROGRESS_SECONDS = 5.0  # default interval of the progress lines
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="assistants-conformance load", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--profile", default="mixed", choices=sorted(PROFILES), help="load profile (default mixed)")
-    p.add_argument("--users", type=int, default=10)
-    p.add_argument("--spawn-rate", type=float, default=10.0)
-    p.add_argument("--run-time", default="30s", help="e.g. 30s, 2m, 1m30s")
-    p.add_argument("--target-url", help="API base URL; default: the embedded reference server")
-    p.add_argument("--api-key", help="default: OPENAI_API_KEY")
-    p.add_argument("--target-profile", help="target profile (specs/profiles); default reference for the "
-                                             "embedded server, else openai")
-    p.add_argument("--report-dir", default=None, help="default: ./load-report/<profile>-<time>")
-    p.add_argument("--warmup", type=float, default=0.0, help="seconds left out of the figures")
-    p.add_argument("--shape", choices=sorted(SHAPES), help="ramp/step/spike up to --users over --run-time")
-    p.add_argument("--arrival-rate", type=float, help="open loop: runs started per second (polling, streaming, "
-                                                      "tools); --users = dispatchers")
-    p.add_argument("--arrival", choices=("constant", "poisson"), default="constant")
-    p.add_argument("--workers", type=int, default=0, help="distributed: a master and this many local workers")
-    p.add_argument("--token-delay-ms", type=int, default=5, help="embedded server: delay per streamed token")
-    p.add_argument("--verbose", action="store_true", help="show Locust's own output")
-    return p
+def _number(kind, *, minimum: float, inclusive: bool):
+    """An argparse type: a number of `kind` above `minimum` (or at it when `inclusive`); else a usage error."""
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}") from None
+        if not math.isfinite(value) or value < minimum or (value == minimum and not inclusive):
+            raise argparse.ArgumentTypeError(f"{text!r}: must be {'>=' if inclusive else '>'} {minimum:g}")
+        return value
+    return convert
+
+
+POSITIVE_INT, POSITIVE = _number(int, minimum=0, inclusive=False), _number(float, minimum=0, inclusive=False)
+NON_NEGATIVE_INT, NON_NEGATIVE = _number(int, minimum=0, inclusive=True), _number(float, minimum=0, inclusive=True)
 
 
 def parse_duration(text: str) -> float:
     parts = re.fullmatch(r"(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s?)?", text.strip())
     if not parts or not any(parts.groups()):
-        raise argparse.ArgumentTypeError(f"--run-time {text!r}: use forms like 30s, 2m, 1m30s")
+        raise argparse.ArgumentTypeError(f"{text!r}: use forms like 30s, 2m, 1m30s")
     h, m, s = parts.groups()
-    return int(h or 0) * 3600 + int(m or 0) * 60 + float(s or 0)
+    seconds = int(h or 0) * 3600 + int(m or 0) * 60 + float(s or 0)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be longer than 0 s")
+    return seconds
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistants-conformance load", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--profile", default="mixed", choices=sorted(PROFILES), help="load profile (default mixed)")
+    p.add_argument("--users", type=POSITIVE_INT, default=10, metavar="N",
+                   help="concurrent users (default %(default)s; with --shape its peak, with --arrival-rate the "
+                        "dispatchers)")
+    p.add_argument("--spawn-rate", type=POSITIVE, default=10.0, metavar="R",
+                   help="users started per second (default %(default)g)")
+    p.add_argument("--run-time", type=parse_duration, default=30.0, metavar="DURATION",
+                   help="how long to run, e.g. 30s, 2m, 1m30s (default 30s)")
+    p.add_argument("--target-url", metavar="URL", help="API base URL; default: the embedded reference server")
+    p.add_argument("--api-key", metavar="KEY", help="default: OPENAI_API_KEY")
+    p.add_argument("--target-profile", metavar="NAME",
+                   help="target profile (specs/profiles); default reference for the embedded server, else openai")
+    p.add_argument("--report-dir", default=None, metavar="DIR", help="default: ./load-report/<profile>-<time>")
+    p.add_argument("--warmup", type=NON_NEGATIVE, default=0.0, metavar="S",
+                   help="seconds at the start left out of the figures (default 0)")
+    p.add_argument("--shape", choices=sorted(SHAPES), help="ramp/step/spike up to --users over --run-time")
+    p.add_argument("--arrival-rate", type=POSITIVE, metavar="R",
+                   help="open loop: runs started per second (polling, streaming, tools); --users = dispatchers")
+    p.add_argument("--arrival", choices=("constant", "poisson"), default="constant",
+                   help="open loop: arrivals evenly spaced or a Poisson process (default constant)")
+    p.add_argument("--workers", type=NON_NEGATIVE_INT, default=0, metavar="N",
+                   help="distributed: a master and this many local worker processes (default 0: one process)")
+    p.add_argument("--token-delay-ms", type=NON_NEGATIVE_INT, default=5, metavar="MS",
+                   help="embedded server: delay per streamed token (default %(default)s)")
+    p.add_argument("--progress-seconds", type=POSITIVE, default=PROGRESS_SECONDS, metavar="S",
+                   help="a progress line this often (default %(default)g)")
+    p.add_argument("--verbose", action="store_true", help="show Locust's own output")
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
     try:
-        seconds = parse_duration(args.run_time)
-    except argparse.ArgumentTypeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help (0) and on a usage error (2, after saying why)
+        return int(exc.code or 0)
+    seconds = args.run_time
+    if args.warmup >= seconds:
+        print(f"error: --warmup {args.warmup:g} s leaves nothing of --run-time {seconds:g} s to measure", file=sys.stderr)
         return 2
     if args.arrival_rate is not None and args.profile not in OPEN_LOOP_PROFILES:
         print("error: open loop (--arrival-rate) runs the polling, streaming or tools profile", file=sys.stderr)
@@ -100,7 +132,8 @@ def _run(args, seconds: float, target: str, target_profile: str | None, report_d
     if args.api_key:
         env["OPENAI_API_KEY"] = args.api_key
     env.pop("LOAD_SHAPE", None)
-    common = ["--host", target, "--report-dir", str(report_dir), "--warmup", str(args.warmup)]
+    common = ["--host", target, "--report-dir", str(report_dir), "--warmup", str(args.warmup),
+              "--progress-seconds", str(args.progress_seconds)]
     if target_profile:
         common += ["--conformance-profile", target_profile]
     if args.arrival_rate is not None:
@@ -129,15 +162,18 @@ def _run(args, seconds: float, target: str, target_profile: str | None, report_d
             port = _free_port()
             master += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
                        "--expect-workers", str(args.workers), "--expect-workers-max-wait", "20"]
-        proc = subprocess.Popen(master, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(master, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
         for _ in range(args.workers):
             workers.append(subprocess.Popen(base + common + ["--worker", "--master-host", "127.0.0.1",
                                                              "--master-port", str(port)] + classes,
                                             env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+        print(f"load: {args.profile} against {redact_url(target)}, {args.users} users for {seconds:g} s"
+              + (f" ({args.workers} workers)" if args.workers else "") + f"; report in {report_dir}", flush=True)
         bound = seconds + 60 + (20 if args.workers else 0)  # start-up, final reports and report writing
-        try:
-            rc = proc.wait(timeout=bound)
-        except subprocess.TimeoutExpired:
+        if _relay(proc, log, verbose=args.verbose, deadline=time.monotonic() + bound):
+            rc = proc.wait(timeout=10)
+        else:
             proc.kill()
             proc.wait(timeout=10)
             print(f"error: locust did not finish within {bound:g} s; killed (see {report_dir / 'locust.log'})",
@@ -152,6 +188,31 @@ def _run(args, seconds: float, target: str, target_profile: str | None, report_d
                 worker.wait(timeout=10)
         log.close()
     return _verdict(report_dir, rc)
+
+
+def _relay(proc: subprocess.Popen, log, *, verbose: bool, deadline: float) -> bool:
+    """Copy the Locust master's output to the log until it ends, showing its progress lines (every line with
+    --verbose). False if `deadline` passed first."""
+    fd = proc.stdout.fileno()
+    pending = b""
+    with proc.stdout, selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(timeout=left):
+                return False
+            chunk = os.read(fd, 65536)  # raw reads: a buffered reader could hide lines from select()
+            if chunk:
+                *lines, pending = (pending + chunk).split(b"\n")
+            else:  # the end: what is left is the last line
+                lines, pending = [pending] if pending else [], b""
+            for raw in lines:
+                line = raw.decode(errors="replace")
+                log.write(line + "\n")
+                if verbose or line.startswith(PROGRESS_PREFIX):
+                    print(line.removeprefix(PROGRESS_PREFIX), flush=True)
+            if not chunk:
+                return True
 
 
 def _classes(profile: str, target: str, target_profile: str | None, env: dict) -> list[str] | None:
@@ -181,36 +242,16 @@ def _verdict(report_dir: Path, rc: int) -> int:
               file=sys.stderr)
         return 2
     summary = json.loads(path.read_text())
-    rows = {(r["kind"], r["name"]): r for r in summary["figures"]}
-    print(f"load report: {report_dir}  (exact percentiles, ms; warm-up {summary['warmup_seconds']:g} s excluded)")
-    print(f"  {'metric':<30}{'count':>8}{'p50':>9}{'p90':>9}{'p99':>9}{'p99.9':>9}{'max':>9}")
-    for (kind, name), r in sorted(rows.items(), key=lambda kv: (kv[0][0] in ("METRIC", "COUNT"), kv[0])):
-        if kind in ("METRIC", "COUNT") and name not in SHOWN:
-            continue
-        cells = "".join(f"{_num(r[k]):>9}" for k in ("p50", "p90", "p99", "p99.9", "max"))
-        print(f"  {(name if kind in ('METRIC', 'COUNT') else kind + ' ' + name)[:29]:<30}{r['count']:>8}{cells}")
-    titles = {c.check_id: c.title for c in ALL}
-    violations = summary["violations"]
-    for failure in summary["failures"]:
-        if failure["method"] != "CHECK":
-            print(f"  failure x{failure['occurrences']}: {failure['method']} {failure['name']}: {failure['error']}")
-    if violations["counts"]:
-        for check_id, n in sorted(violations["counts"].items()):
-            first = next((v["message"] for v in violations["first"] if v["check_id"] == check_id), "")
-            print(f"VIOLATION {check_id} ({titles.get(check_id, '')}) x{n}: {first[:300]}")
+    for line in summary_lines(summary, report_dir):
+        print(line)
+    if summary["violations"]["counts"]:
         return 1
-    if not any(r["kind"] not in ("METRIC", "COUNT", "CHECK") for r in summary["figures"]):
+    if not summary["requests"]["count"]:
         print("  no request was made during the run")
         return 3
     if summary["failures"] or rc not in (0,):
         return 3 if rc in (0, 1, 3) else 2
     return 0
-
-
-def _num(value) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.1f}" if isinstance(value, float) and not float(value).is_integer() else f"{value:g}"
 
 
 def _free_port() -> int:

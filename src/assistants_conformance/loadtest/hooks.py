@@ -8,9 +8,10 @@ import time
 
 import gevent
 from locust import events
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_CLEANUP, STATE_STOPPED, STATE_STOPPING, MasterRunner, WorkerRunner
 
-from .report import write_report
+from .metrics import CHECK, METRIC, TIME_TO_FIRST_EVENT
+from .report import NOT_REQUESTS, PROGRESS_PREFIX, write_report
 from .runtime import RUNTIME
 
 log = logging.getLogger("assistants_conformance.load")
@@ -33,6 +34,8 @@ def _options(parser) -> None:
     group.add_argument("--open-loop-profile", default="streaming", help="open loop: what each arrival does")
     group.add_argument("--open-loop-users", type=int, default=1, help="open loop: dispatcher users (= -u)")
     group.add_argument("--max-in-flight", type=int, default=200, help="open loop: per dispatcher")
+    group.add_argument("--progress-seconds", type=float, default=0.0,
+                       help="print a progress line this often (0: never; `assistants-conformance load` shows them)")
 
 
 @events.init.add_listener
@@ -96,11 +99,37 @@ def _test_start(environment, **_kw) -> None:
     if warmup > 0 and not isinstance(environment.runner, WorkerRunner):
         # Locust's own tables restart after the warm-up; our exact figures filter by time instead.
         gevent.spawn_later(warmup, environment.stats.reset_all)
+    every = _option(environment, "progress_seconds", 0.0)
+    if every > 0 and not isinstance(environment.runner, WorkerRunner):
+        gevent.spawn(_show_progress, environment, every)
+
+
+def _show_progress(environment, every: float) -> None:
+    """Every `every` seconds until the run stops: users, request rate since the last line, requests and
+    failures, violations and the time to first event (p50/p99 so far). From Locust's aggregated stats, so
+    with workers their requests count too (they report every 3 s)."""
+    started = last_at = time.monotonic()
+    last_count = 0
+    while environment.runner is not None and environment.runner.state not in (STATE_CLEANUP, STATE_STOPPING, STATE_STOPPED):
+        gevent.sleep(every)
+        entries = environment.stats.entries
+        http = [e for (name, method), e in entries.items() if method not in NOT_REQUESTS]
+        count, now = sum(e.num_requests for e in http), time.monotonic()
+        rate, last_count, last_at = (count - last_count) / max(now - last_at, 1e-9), count, now
+        violations = sum(e.num_failures for (name, method), e in entries.items() if method == CHECK)
+        first = entries.get((TIME_TO_FIRST_EVENT, METRIC))
+        latency = (f"time to first event p50 {first.get_response_time_percentile(0.5):g} ms, "
+                   f"p99 {first.get_response_time_percentile(0.99):g} ms" if first and first.num_requests
+                   else "time to first event - (no stream yet)")
+        print(f"{PROGRESS_PREFIX}{now - started:4.0f} s  {environment.runner.user_count} users, {rate:.1f} req/s, "
+              f"{count} requests, {sum(e.num_failures for e in http)} failed, {violations} violations, {latency}",
+              flush=True)
 
 
 @events.test_stop.add_listener
 def _test_stop(environment, **_kw) -> None:
     # Every process checks the threads its own contention users shared (their histories are complete here).
+    RUNTIME.stopped = time.time()
     if RUNTIME.histories.ops and not isinstance(environment.runner, MasterRunner):
         verdicts = RUNTIME.histories.check(environment, RUNTIME.recorder)
         undecided = sum(v == "unknown" for v in verdicts.values())
@@ -122,7 +151,8 @@ def _quitting(environment, **_kw) -> None:
                          "arrival_rate", "arrival", "open_loop_profile", "tags")}
     try:
         write_report(folder, RUNTIME.recorder, started=RUNTIME.started or time.time(),
-                     warmup=_option(environment, "warmup", 0.0), settings=settings, failures=failures)
+                     warmup=_option(environment, "warmup", 0.0), settings=settings, failures=failures,
+                     stopped=RUNTIME.stopped)
         log.info("load report written to %s", folder)
     except OSError as exc:
         log.error("could not write the load report to %s: %s", folder, exc)

@@ -71,6 +71,7 @@ class Recorder:
         self.samples: list[Sample] = []
         self.violations: list[Violation] = []
         self.violation_counts: dict[str, int] = {}
+        self.checked_counts: dict[str, int] = {}  # check id -> times it was applied (a stream, a run, a thread)
         self._lock = threading.Lock()
 
     def add(self, sample: Sample) -> None:
@@ -82,14 +83,19 @@ class Recorder:
             if len(self.violations) < self.MAX_VIOLATIONS_KEPT:
                 self.violations.append(violation)
 
+    def add_checked(self, check_id: str) -> None:
+        with self._lock:
+            self.checked_counts[check_id] = self.checked_counts.get(check_id, 0) + 1
+
     def drain(self) -> dict:
         """Everything recorded since the last drain, in a msgpack-friendly form."""
         with self._lock:
             samples, self.samples = self.samples, []
             violations, self.violations = self.violations, []
             counts, self.violation_counts = self.violation_counts, {}
+            checked, self.checked_counts = self.checked_counts, {}
         return {"samples": [s.row() for s in samples], "violations": [v.to_dict() for v in violations],
-                "violation_counts": counts}
+                "violation_counts": counts, "checked_counts": checked}
 
     def merge(self, data: dict, source: str) -> None:
         """Add what a worker drained (its raw timings, not only Locust's aggregated stats)."""
@@ -98,8 +104,9 @@ class Recorder:
             for v in data.get("violations", ()):
                 if len(self.violations) < self.MAX_VIOLATIONS_KEPT:
                     self.violations.append(Violation(v["check_id"], v["title"], v["message"], v["at"], source))
-            for check_id, n in data.get("violation_counts", {}).items():
-                self.violation_counts[check_id] = self.violation_counts.get(check_id, 0) + int(n)
+            for mine, theirs in ((self.violation_counts, "violation_counts"), (self.checked_counts, "checked_counts")):
+                for check_id, n in data.get(theirs, {}).items():
+                    mine[check_id] = mine.get(check_id, 0) + int(n)
 
 
 class LoadCheckFailure(Exception):

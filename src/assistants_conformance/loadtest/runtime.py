@@ -17,6 +17,7 @@ class Runtime:
     recorder: Recorder = field(default_factory=Recorder)
     histories: ThreadHistories = field(default_factory=ThreadHistories)
     started: float | None = None       # wall clock of test start (master/local)
+    stopped: float | None = None       # wall clock of test stop
     _configs: dict = field(default_factory=dict)
 
     def config(self, host: str | None, profile: str | None = None) -> TargetConfig:
@@ -34,7 +35,7 @@ class Runtime:
     def reset(self) -> None:
         self.recorder = Recorder()
         self.histories = ThreadHistories()
-        self.started = None
+        self.started = self.stopped = None
 
 
 RUNTIME = Runtime()

@@ -191,10 +191,9 @@ class LoadSession:
             fire(env, rec, METRIC, TIME_TO_DONE, state["last"] * 1000, at=at)
         if automaton is not None:
             problem = grammar_problem[0] if grammar_problem else automaton.finish()
-            if problem:
-                checks.report(env, rec, checks.STREAM_GRAMMAR, f"{name}: {problem}; events: {_names(payloads)}")
-            for problem in stream_rules.check_stream(payloads, kind=kind)[:1]:
-                checks.report(env, rec, checks.STREAM_CONSISTENCY, f"{name}: {problem}")
+            checks.judge(env, rec, checks.STREAM_GRAMMAR, [f"{name}: {problem}; events: {_names(payloads)}"] if problem else [])
+            checks.judge(env, rec, checks.STREAM_CONSISTENCY,
+                         [f"{name}: {problem}" for problem in stream_rules.check_stream(payloads, kind=kind)])
         self.usage(state["usage"], at=at)
         return StreamOutcome(result, state["run"], state["usage"],
                              begin + marks["first"] if "first" in marks else None, [n for n, _ in payloads])

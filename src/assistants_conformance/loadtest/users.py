@@ -127,8 +127,8 @@ class HarnessUser(User):
             delay = min(delay * 1.5, 0.5)
             run = self.api.call("GET", f"/threads/{thread_id}/runs/{run_id}", "/threads/{id}/runs/{id}").json
             statuses.append(run.get("status"))
-        for problem in check_observed(statuses)[:1]:
-            checks.report(self.environment, RUNTIME.recorder, checks.RUN_STATUS_SEQUENCE, f"run {run_id}: {problem}")
+        checks.judge(self.environment, RUNTIME.recorder, checks.RUN_STATUS_SEQUENCE,
+                     [f"run {run_id}: {problem}" for problem in check_observed(statuses)])
         fire(self.environment, RUNTIME.recorder, COUNT, POLLS_PER_RUN, len(statuses) - (1 if first else 0))
         return run, statuses
 
@@ -302,8 +302,8 @@ class ContentionUser(HarnessUser):
             run = self.api.call("GET", f"/threads/{thread_id}/runs/{run['id']}", "/threads/{shared}/runs/{id}").json
             self.record(thread_id, "get_run", start, run=run)
             statuses.append(run.get("status"))
-        for problem in check_observed(statuses)[:1]:
-            checks.report(self.environment, RUNTIME.recorder, checks.RUN_STATUS_SEQUENCE, f"run {run['id']}: {problem}")
+        checks.judge(self.environment, RUNTIME.recorder, checks.RUN_STATUS_SEQUENCE,
+                     [f"run {run['id']}: {problem}" for problem in check_observed(statuses)])
 
     @tag("contention")
     @task(1)

@@ -114,6 +114,10 @@ def parse_faults(names: list[str] | None) -> frozenset[str]:
     chosen = frozenset(names or ())
     unknown = sorted(chosen - FAULTS.keys())
     if unknown:
-        listing = "\n".join(f"  {name}: {text}" for name, text in FAULTS.items())
-        raise UnknownFault(f"unknown fault(s): {', '.join(unknown)}\nknown faults:\n{listing}")
+        raise UnknownFault(f"unknown fault(s): {', '.join(unknown)}\nknown faults:\n{fault_listing()}")
     return chosen
+
+
+def fault_listing(indent: str = "  ") -> str:
+    """Every fault on a line of its own: `name: what it breaks`."""
+    return "\n".join(f"{indent}{name}: {text}" for name, text in FAULTS.items())

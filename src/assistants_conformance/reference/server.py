@@ -16,7 +16,7 @@ import uvicorn
 from .app import API
 from .engine import Engine
 from .run_output import Settings
-from .faults import FAULTS, UnknownFault, parse_faults
+from .faults import FAULTS, UnknownFault, fault_listing, parse_faults
 from .ids import Clock, IdFactory
 from .store import Store
 
@@ -29,30 +29,49 @@ SWEEP_INTERVAL = 0.2    # seconds between expiry sweeps (reads also apply expiry
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistants-conformance serve",
                                      description="Run the reference Assistants v2 server.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default %(default)s; 0 picks "
+                                                               "a free port)")
     parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
-    parser.add_argument("--run-expiry-seconds", type=float, default=600.0)
-    parser.add_argument("--token-delay-ms", type=float, default=0.0, help="pause between streamed tokens")
-    parser.add_argument("--max-file-bytes", type=int, default=512 * 1024 * 1024,
+    parser.add_argument("--run-expiry-seconds", type=float, default=600.0, metavar="S",
+                        help="a run left in requires_action expires after this long (default %(default)g)")
+    parser.add_argument("--token-delay-ms", type=float, default=0.0, metavar="MS",
+                        help="pause between streamed tokens (default %(default)g)")
+    parser.add_argument("--max-file-bytes", type=int, default=512 * 1024 * 1024, metavar="N",
                         help="largest accepted upload on /v1/files (default 512 MB); larger ones get 400")
-    parser.add_argument("--index-delay-ms", type=float, default=50.0,
+    parser.add_argument("--index-delay-ms", type=float, default=50.0, metavar="MS",
                         help="time to index one vector store file (default 50), so polling sees in_progress")
     # Hidden: tests expire vector stores in seconds (expires_after counts days of this many seconds).
     parser.add_argument("--vector-store-day-seconds", type=float, default=86_400.0, help=argparse.SUPPRESS)
     parser.add_argument("--api-key", action="append", default=[], metavar="KEY",
-                        help="accepted Bearer key (repeatable); none configured = any key or none accepted")
+                        help="accepted Bearer key (repeatable; give two for the isolation checks); none configured "
+                             "= keys not enforced: any key or none is accepted")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME",
-                        help="switch on a deliberate departure (repeatable): " + ", ".join(FAULTS))
+                        help=f"switch on a deliberate departure from the protocol (repeatable; {len(FAULTS)} "
+                             "faults, --list-faults names them)")
+    parser.add_argument("--list-faults", action="store_true", help="print every fault, one per line, and exit")
     return parser
+
+
+def auth_lines(keys: list[str], base_url: str) -> list[str]:
+    """What `serve` says about API keys after its listening line, and how to test it with `run`."""
+    run = f"assistants-conformance run --target-url {base_url}"
+    if not keys:
+        return ["API keys: not enforced (no --api-key given: any key or none is accepted)",
+                f"  test it with: {run} --profile no-auth -- -n 2",
+                "  (the no-auth profile leaves out the auth checks; to include them, restart with "
+                "--api-key KEY1 --api-key KEY2 and run with --api-key KEY1 --second-api-key KEY2)"]
+    second = " --second-api-key KEY2" if len(keys) > 1 else ""
+    return [f"API keys: enforced ({len(keys)} accepted; a request without one of them gets 401)",
+            f"  test it with: {run} --api-key KEY1{second} -- -n 2   (KEY1{second and ', KEY2'}: your --api-key values)"]
 
 
 class _Server(uvicorn.Server):
     """Prints the listening line once the sockets accept connections (the harness reads it for the port)."""
 
-    def __init__(self, config: uvicorn.Config, line: str) -> None:
+    def __init__(self, config: uvicorn.Config, line: str, notes: list[str] = ()) -> None:
         super().__init__(config)
-        self._line = line
+        self._line, self._notes = line, list(notes)
 
     def handle_exit(self, sig, frame) -> None:
         super().handle_exit(sig, frame)
@@ -63,7 +82,9 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if self.started:
-            print(self._line, flush=True)
+            # One write (print's own newline would be a second): a reader sees the lines together.
+            sys.stdout.write("".join(line + "\n" for line in [self._line, *self._notes]))
+            sys.stdout.flush()
 
 
 def make_lifespan(store: Store, engine: Engine):
@@ -109,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:   # argparse exits on --help and on bad arguments
         return int(exc.code or 0)
+    if args.list_faults:
+        print(fault_listing(indent=""))
+        return 0
     try:
         faults = parse_faults(args.fault)
     except UnknownFault as exc:
@@ -148,5 +172,6 @@ def main(argv: list[str] | None = None) -> int:
         http="httptools" if importlib.util.find_spec("httptools") else "h11",
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
     )
-    _Server(config, LISTENING_LINE.format(host=host, port=port)).run(sockets=[sock])
+    notes = auth_lines(args.api_key, f"http://{host}:{port}/v1")
+    _Server(config, LISTENING_LINE.format(host=host, port=port), notes).run(sockets=[sock])
     return 0

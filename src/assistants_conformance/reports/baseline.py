@@ -7,7 +7,7 @@ one that does not pass; and the gate that compares a run with it.
       status: fail
       reason: https://github.com/example/server/issues/12 (events reordered under load)
 
-Exit codes of the gate: 0 nothing regressed, 1 a check newly fails (fail/error where the baseline
+Exit codes of the gate: 0 nothing regressed, 1 a check newly fails (without a baseline: any check fails) (fail/error where the baseline
 expects anything else, or a check not in the baseline fails) or disappears (in the baseline, not in the
 run and not left out on purpose), 2 harness or configuration error. With level "core" every failing
 MUST check fails the gate whatever the baseline says.
@@ -120,9 +120,10 @@ def _one_line(message: str) -> str:
     return (lines[-1] if lines else "")[:200]
 
 
-def _status_text(check: dict) -> str:
+def _status_text(check: dict, against_baseline: bool) -> str:
     if check["status"] == "blocked":
-        return f"blocked by {check.get('blocked_by') or 'a prerequisite'} (a regression of that prerequisite)"
+        why = "a regression of that prerequisite" if against_baseline else "that prerequisite failed"
+        return f"blocked by {check.get('blocked_by') or 'a prerequisite'} ({why})"
     if check["status"] == "unstable":
         return f"unstable: {', '.join(check.get('outcomes') or [])}"
     return check["status"]
@@ -136,8 +137,9 @@ def gate(document: dict, baseline: dict[str, Expected] | None, level: str = "ful
         expected = baseline.get(check_id) if baseline is not None else None
         status = check["status"]
         if status in BROKEN and (expected is None or expected.status not in BROKEN):
-            was = f"expected {expected.status}" if expected else "not in the baseline" if baseline is not None else "expected to pass"
-            regressions.append({"id": check_id, "why": f"{_status_text(check)} ({was})",
+            # Without a baseline nothing was expected: a failing check is just that, not a regression.
+            was = f" (expected {expected.status})" if expected else " (not in the baseline)" if baseline is not None else ""
+            regressions.append({"id": check_id, "why": f"{_status_text(check, baseline is not None)}{was}",
                                 "blocked_by": check.get("blocked_by")})
         elif expected is not None and expected.status in BROKEN and status == "pass":
             fixed.append({"id": check_id, "why": f"passes (baseline: {expected.status}: {expected.reason})"})
@@ -152,9 +154,11 @@ def gate(document: dict, baseline: dict[str, Expected] | None, level: str = "ful
         known = {r["id"] for r in regressions}
         regressions += [m for m in must_failures if m["id"] not in known]
     regressions.sort(key=lambda r: r["id"])
+    # The words follow the facts: "regression" only against a baseline.
+    noun = "regression" if baseline is not None else "failing check"
     if regressions:
-        verdict, reason = "FAILED", f"{len(regressions)} regression(s)"
+        verdict, reason = "FAILED", f"{len(regressions)} {noun}{'s' if len(regressions) != 1 else ''}"
     else:
-        verdict, reason = "PASSED", "nothing regressed" + (" against the baseline" if baseline is not None else "")
-    return {"exit_code": 1 if regressions else 0, "verdict": verdict, "reason": reason,
+        verdict, reason = "PASSED", "nothing regressed against the baseline" if baseline is not None else "no check failed"
+    return {"exit_code": 1 if regressions else 0, "verdict": verdict, "reason": reason, "noun": noun,
             "regressions": regressions, "fixed": fixed, "must_failures": must_failures, "level": level}

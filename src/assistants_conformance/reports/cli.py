@@ -26,10 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("results", help="a results.json written by `run` (or pytest --results-json)")
     render.add_argument("--out", help="folder to write into (default: the folder of RESULTS)")
     gate_parser = commands.add_parser("gate", help="exit code for CI from a results.json and a baseline")
-    gate_parser.add_argument("results")
+    gate_parser.add_argument("results", help="a results.json written by `run` (or pytest --results-json)")
     for sub in (render, gate_parser):
         sub.add_argument("--baseline", metavar="FILE", help="baseline YAML (check id -> expected status)")
-        sub.add_argument("--level", choices=("core", "full"), default="full")
+        sub.add_argument("--level", choices=("core", "full"), default="full",
+                         help="core: every failing MUST check fails, whatever the baseline says (default full)")
     compare = commands.add_parser("compare", help="side-by-side matrix of several results.json")
     compare.add_argument("results", nargs="+", help="two or more results.json")
     compare.add_argument("--label", action="append", default=[], help="column label, in order (repeatable)")
@@ -70,7 +71,7 @@ def _gate(args) -> int:
     verdict = gate(document, baseline, args.level)
     print(f"{verdict['verdict']}: {verdict['reason']}")
     for regression in verdict["regressions"]:
-        print(f"  regression {regression['id']}: {regression['why']}")
+        print(f"  {verdict['noun']} {regression['id']}: {regression['why']}")
     return verdict["exit_code"]
 
 

@@ -53,7 +53,8 @@ def summary_markdown(document: dict, gate: dict | None = None, limit: int = 50) 
     lines += _rules_markdown(view, limit)
     if gate is not None:
         lines += [f"**Gate: {gate['verdict']}**" + (f" — {_md_cell(gate['reason'])}" if gate.get("reason") else ""), ""]
-        for title, key in (("Regressions", "regressions"), ("Fixed since the baseline", "fixed")):
+        failing = "Regressions" if gate.get("noun", "regression") == "regression" else "Failing checks that fail the gate"
+        for title, key in ((failing, "regressions"), ("Fixed since the baseline", "fixed")):
             if gate.get(key):
                 lines += [f"### {title}", ""] + [f"- `{i['id']}`: {_md_cell(i['why'])}" for i in gate[key]] + [""]
     lines += ["| Area | " + " | ".join(STATUSES) + " | total |", "|---" * (len(STATUSES) + 2) + "|"]

@@ -12,7 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from ..options import SUITE_OPTIONS, as_arguments
 from ..paths import suites_dir
+from ..pytest_plugin import PREFLIGHT_STOPPED
 
 HARNESS_ERROR = 2
 # pytest exit codes that mean the run itself went wrong (interrupted, internal error, usage error, no tests).
@@ -21,16 +25,14 @@ PYTEST_TROUBLE = {2: "the run was interrupted", 3: "pytest hit an internal error
 
 
 def add_arguments(run: argparse.ArgumentParser) -> None:
-    run.add_argument("--target-url", help="API base URL (SDK base_url); default: the embedded reference server")
-    run.add_argument("--api-key")
-    run.add_argument("--second-api-key")
-    run.add_argument("--profile", help="profile file or name in specs/profiles/")
-    run.add_argument("--dialect")
-    run.add_argument("--spec")
-    run.add_argument("--run-slow", action="store_true")
+    for flag, kwargs in SUITE_OPTIONS:  # the plugin's own options, passed on to pytest
+        run.add_argument(flag, **kwargs)
+    run.add_argument("-k", metavar="EXPRESSION", dest="keyword",
+                     help="only the checks whose test names match this pytest -k expression")
     run.add_argument("--report-dir", help="report folder (default: reports/<UTC timestamp>/)")
     run.add_argument("--baseline", metavar="FILE",
-                     help="YAML: check id -> expected status (with a reason or link); exit 1 only on regressions")
+                     help="YAML: check id -> expected status (with a reason or link); with it, exit 1 only on "
+                          "regressions (without it, on any failing check)")
     run.add_argument("--update-baseline", action="store_true",
                      help="rewrite --baseline FILE from this run (reasons of unchanged entries are kept)")
     run.add_argument("--level", choices=("core", "full"), default="full",
@@ -39,7 +41,20 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--repeat", type=_positive_int, default=1, metavar="N",
                      help="run the suites N times with the same settings; a check whose outcome differs "
                           "between the runs is reported unstable (default 1)")
-    run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="further pytest arguments after --")
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",
+                     help="further pytest arguments after -- (e.g. -- -n 2)")
+
+
+class _PreflightWatch:
+    """Learns from the plugin whether pytest stopped at preflight (it has printed the one line then)."""
+
+    stopped: str | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_main(self, config: pytest.Config):
+        code = yield
+        self.stopped = config.stash.get(PREFLIGHT_STOPPED, None)
+        return code
 
 
 def _positive_int(text: str) -> int:
@@ -58,8 +73,6 @@ def _error(message: str) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    import pytest
-
     from .artifacts import write_report
     from .baseline import BaselineError, gate, load_baseline, write_baseline
     from .repeat import run_repeated
@@ -81,20 +94,20 @@ def run_command(args: argparse.Namespace) -> int:
     pytest_args = [str(suites_dir()), "--results-json", str(results_path),
                    # This process imported the package before pytest started: nothing to rewrite in it.
                    "-W", "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"]
-    for name in ("target_url", "api_key", "second_api_key", "profile", "dialect", "spec"):
-        value = getattr(args, name)
-        if value:
-            pytest_args += [f"--{name.replace('_', '-')}", value]
-    if args.run_slow:
-        pytest_args.append("--run-slow")
+    pytest_args += as_arguments(args)
+    if args.keyword:
+        pytest_args += ["-k", args.keyword]
     if args.level == "core":
         pytest_args += ["-p", "assistants_conformance.reports.levels", "--conformance-level", "core"]
     extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+    watch = _PreflightWatch()
     if args.repeat > 1:
         code = run_repeated(pytest_args + extra, results_path, args.repeat)
     else:
-        code = int(pytest.main(pytest_args + extra))
+        code = int(pytest.main(pytest_args + extra, plugins=[watch]))
 
+    if watch.stopped:
+        return HARNESS_ERROR  # the target cannot be tested as configured: the plugin said why in one line
     if code in PYTEST_TROUBLE:
         return _error(f"{PYTEST_TROUBLE[code]} (pytest exit {code}); no report written")
     try:
@@ -110,5 +123,5 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"assistants-conformance run: {verdict['verdict']}: {verdict['reason']}; report in {folder}/ "
           f"(report.html, summary.md, junit.xml, exchanges.har, badge.svg, results.json)")
     for regression in verdict["regressions"]:
-        print(f"  regression {regression['id']}: {regression['why']}")
+        print(f"  {verdict['noun']} {regression['id']}: {regression['why']}")
     return verdict["exit_code"]
