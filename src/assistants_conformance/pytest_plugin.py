@@ -18,6 +18,7 @@ import pytest
 from . import outcomes
 from .checks import CheckDefinitionError, ConformanceFailure, check_info, render_failure
 from .options import SUITE_OPTIONS
+from .session_config import cli_options, resolved_config
 from .outcomes import unsupported
 
 RECORDER = pytest.StashKey[list]()
@@ -222,29 +223,9 @@ def _recorded(item) -> list:
 # --- configuration and target -----------------------------------------------------------------------
 
 
-def _cli_options(config: pytest.Config) -> dict:
-    names = ("target_url", "api_key", "second_api_key", "dialect", "spec", "profile", "model", "api_version",
-             "azure_ad_token")
-    return {name: config.getoption(name) for name in names if config.getoption(name) is not None}
-
-
-_CONFIG_CACHE = pytest.StashKey[object]()
-
-
-def _resolved_config(config: pytest.Config):
-    """Target configuration from options > environment > profile > defaults (computed once)."""
-    cached = config.stash.get(_CONFIG_CACHE, None)
-    if cached is not None:
-        return cached
-    from .config import ConfigError, resolve_config
-
-    options = _cli_options(config)
-    try:
-        resolved = resolve_config(options, os.environ)
-    except ConfigError as exc:
-        raise pytest.UsageError(f"assistants-conformance: {exc}") from None
-    config.stash[_CONFIG_CACHE] = resolved
-    return resolved
+# Resolved once per session in session_config (the reports read it too); the old names stay.
+_cli_options = cli_options
+_resolved_config = resolved_config
 
 
 @dataclass

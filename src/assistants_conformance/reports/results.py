@@ -27,6 +27,7 @@ from typing import Any
 
 from ..outcomes import RANK, STATUSES
 from ..redact import redact_text
+from ..session_config import resolved_config
 from . import evidence as ev
 from .rules import rule_view
 
@@ -241,9 +242,7 @@ def run_metadata(config) -> dict:
     if config is None:
         return meta
     try:
-        from ..pytest_plugin import _resolved_config
-
-        resolved = _resolved_config(config)
+        resolved = resolved_config(config)
     except Exception as exc:  # a usage error is reported by pytest itself; keep what we know
         meta["target"] = {"error": redact_text(str(exc))}
         return meta
