@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+import pytest
+
 from .checks import ConformanceFailure, violation
 from .protocol.transitions import TERMINAL
 
@@ -313,7 +315,12 @@ def hold_run(factory: Factory, *, timeout: float, thread_id: str | None = None,
              **run_fields) -> HeldRun:
     """A run paused in requires_action: a function assistant and tool_choice naming its function make
     this deterministic on any server. A run that ends instead fails the check as a SetupFailure.
-    `on_read` sees the created run and every polled read."""
+    `on_read` sees the created run and every polled read. A target whose profile does not declare
+    function tools cannot pause a run so: the check is unsupported there, never failed."""
+    profile = getattr(getattr(factory.client, "config", None), "profile", None)
+    if profile is not None and not profile.has("function_tools"):
+        pytest.skip(f"unsupported: the check needs a run held in requires_action by a function tool; the "
+                    f"target profile {profile.name!r} does not declare the 'function_tools' capability")
     assistant = assistant or factory.function_assistant()
     if thread_id is None:
         thread_id = factory.thread(messages=[{"role": "user", "content": HOLD_PROMPT}])["id"]
@@ -328,6 +335,20 @@ def hold_run(factory: Factory, *, timeout: float, thread_id: str | None = None,
         raise SetupFailure(
             f"a run with tool_choice naming {name} should pause in requires_action, "
             f"it reached {poll.final.get('status')!r} (statuses: {_squash(poll.statuses)})", [])
+    return HeldRun(assistant, thread_id, poll.final, poll)
+
+
+def run_for_ids(factory: Factory, profile) -> HeldRun:
+    """A run for checks that need its ids (assistant, thread, run, messages, steps), not its pause: held
+    in requires_action when the profile declares function tools, else a plain run polled to its end.
+    A target without function tools is still judged by those checks (`run.status` says which it is)."""
+    if profile.has("function_tools"):
+        return hold_run(factory, timeout=profile.run_poll_timeout)
+    assistant = factory.assistant()
+    thread_id = factory.thread(messages=[{"role": "user", "content": "Say hello in one short sentence."}])["id"]
+    run = factory.run(thread_id, assistant["id"])
+    poll = poll_run(factory.client, thread_id, run["id"], until=TERMINAL, timeout=profile.run_poll_timeout,
+                    factory=factory)
     return HeldRun(assistant, thread_id, poll.final, poll)
 
 
