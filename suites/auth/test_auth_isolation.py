@@ -16,8 +16,10 @@ def owned(factory, profile):
     has function tools)."""
     held = run_for_ids(factory, profile)
     messages = factory.client.get(f"/threads/{held.thread_id}/messages")
-    require(messages.status_code == 200 and messages.json.get("data"),
-            "could not list the messages of the first key's thread", [messages.exchange])
+    require(messages.status_code == 200, f"listing the messages of the first key's thread answered "
+            f"{messages.status_code}", [messages.exchange])
+    require(messages.json.get("data"), "the first key's thread, created with a user message, lists no messages",
+            [messages.exchange])
     return held, messages.json["data"][0]["id"]
 
 
