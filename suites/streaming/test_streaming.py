@@ -58,7 +58,10 @@ def test_content_type(all_streams):
     for case in all_streams:
         content_type = case.stream.result.headers.get("content-type", "")
         if not content_type.split(";")[0].strip().lower() == "text/event-stream":
-            problems.append(f"{case.label}: Content-Type {content_type or '(none)'!r}, expected text/event-stream")
+            status = case.stream.result.status_code
+            answered = f"answered {status} with " if status != 200 else ""  # a 404 is not a content-type problem
+            problems.append(f"{case.label}: {answered}Content-Type {content_type or '(none)'!r}, expected "
+                            "text/event-stream")
     fail_with(problems, [c.stream.result.exchange for c in all_streams])
 
 
