@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import time
@@ -64,7 +65,9 @@ class Implementation:
     @contextlib.contextmanager
     def start(self, workdir: Path) -> Iterator[Running]:
         bin_dir = self.install()
-        workdir.mkdir(parents=True, exist_ok=True)
+        if workdir.exists():  # every run starts from empty stores (Myla's users, the reference database)
+            shutil.rmtree(workdir)
+        workdir.mkdir(parents=True)
         with contextlib.ExitStack() as stack:
             yield self.launch(self, bin_dir, workdir, stack)
 
