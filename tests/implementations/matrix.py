@@ -51,7 +51,7 @@ def one_line_evidence(message: str) -> str:
 
 
 def summarize(document: dict, *, name: str, version: str, how: str, wall_seconds: float,
-              crashes: int = 0, expected_ids: set[str] | None = None) -> dict:
+              crashes: int = 0, expected_ids: set[str] | None = None, notes: list[str] = ()) -> dict:
     checks = [c for c in document.get("checks", []) if isinstance(c, dict) and "id" in c]
     areas: dict[str, Counter] = {}
     listed = []
@@ -77,7 +77,7 @@ def summarize(document: dict, *, name: str, version: str, how: str, wall_seconds
         "counts": dict(sorted(Counter(str(c.get("status") or "no status") for c in checks).items())),
         "total": len(checks),
         "areas": {area: dict(sorted(counts.items())) for area, counts in sorted(areas.items())},
-        "listed": listed, "no_verdict": missing,
+        "listed": listed, "no_verdict": missing, "notes": [LOOPBACK.sub("", n) for n in notes],
     }
 
 
@@ -102,13 +102,15 @@ def load_triage(path: Path = TRIAGE) -> dict:
 
 
 def verdict_for(triage: dict, implementation: str, entry: dict) -> dict | None:
-    """The triage of one listed check: by its id, else the first `when` rule whose text is in the evidence."""
+    """The triage of one listed check: by its id, else the first rule whose `when` text (or every one of
+    its texts, for a list) is in the evidence."""
     notes = (triage.get("implementations") or {}).get(implementation) or {}
     by_id = (notes.get("checks") or {}).get(entry["id"])
     if by_id:
         return by_id
     for rule in notes.get("rules") or []:
-        if rule.get("when") and rule["when"] in entry["evidence"]:
+        texts = [rule["when"]] if isinstance(rule.get("when"), str) else rule.get("when") or []
+        if texts and all(text in entry["evidence"] for text in texts):
             return rule
     return None
 
@@ -168,6 +170,7 @@ def render(records: list[dict], triage: dict) -> str:
                 f"declares: {', '.join(r['capabilities']) or 'nothing beyond the core'}.", ""]
         if r["no_verdict"]:
             out += [f"Checks without a verdict: {', '.join(r['no_verdict'])}.", ""]
+        out += [f"* {note}" for note in r.get("notes", [])] + ([""] if r.get("notes") else [])
         if not r["listed"]:
             out += ["Every check passed or was unsupported.", ""]
             continue

@@ -24,9 +24,12 @@ from typing import Callable, Iterator
 import httpx
 import yaml
 
-from assistants_conformance.config import load_profile
+from assistants_conformance.client import ConformanceClient
+from assistants_conformance.config import load_profile, resolve_config
+from assistants_conformance.flows import Factory, stream_checked
 from assistants_conformance.launcher import ReferenceServer, stop_process
 from assistants_conformance.paths import specs_dir
+from assistants_conformance.protocol.grammar import load_grammar
 
 from . import venvs
 
@@ -54,6 +57,8 @@ class Implementation:
     how: str                        # one line for docs/implementations.md: how it is installed and started
     steps: tuple[tuple[str, ...], ...]
     launch: Callable[["Implementation", Path, Path, contextlib.ExitStack], Running]
+    # Extra observations on the running server, one line each, shown under its row (e.g. its own stream format).
+    probe: Callable[[Running], list[str]] | None = None
 
     @property
     def profile(self) -> Path:
@@ -177,6 +182,31 @@ def launch_myla(impl: Implementation, bin_dir: Path, workdir: Path, stack: conte
     return Running(api, first, second, impl.profile, [log])
 
 
+def probe_myla_stream(running: Running) -> list[str]:
+    """Myla streams only with `?stream=true` (the suites send `stream: true` in the body, as documented,
+    and get a JSON run): read that stream once as the streaming checks read theirs and say in one line
+    what is wrong with it."""
+    config = resolve_config({"target_url": running.base_url, "api_key": running.api_key,
+                             "profile": str(running.profile)}, {})
+    with ConformanceClient(config) as client:
+        factory = Factory(client=client, session_id=f"probe-{secrets.token_hex(4)}", model=config.profile.model)
+        try:
+            assistant, thread = factory.assistant(), factory.thread()
+            factory.message(thread["id"], "Say hello.")
+            stream = stream_checked(client, f"/threads/{thread['id']}/runs?stream=true",
+                                    {"assistant_id": assistant["id"]}, kind="create_run", grammar=load_grammar())
+        finally:
+            factory.cleanup()
+    result = stream.result
+    automaton = load_grammar().start("create_run")   # unknown event names count here (the checks skip them)
+    order = [problem for name in result.names() if (problem := automaton.feed(name, unknown="reject"))]
+    order = "; ".join(order + [automaton.finish() or ""]).strip("; ") or "none"
+    return [f"Myla's own stream (POST /threads/{{thread_id}}/runs?stream=true): HTTP {result.status_code}, "
+            f"{result.headers.get('content-type', '(no content type)')}, reader verdict {result.verdict.value}: "
+            f"{result.message}; against the stream grammar: {order}; events: "
+            f"{' '.join(str(n) for n in result.names())}"]
+
+
 def _myla_login(http: httpx.Client, username: str, password: str) -> str:
     answer = http.post(f"/users/{username}/login", json={"username": username, "password": password})
     if answer.status_code != 200:
@@ -210,7 +240,7 @@ IMPLEMENTATIONS: dict[str, Implementation] = {impl.name: impl for impl in (
         (("--no-deps", "myla==0.2.40"),
          ("uvicorn", "starlette", "fastapi", "python-dotenv", "jinja2", "aiohttp", "sqlmodel", "openai",
           "python-multipart", "aiofiles", "Authlib", "itsdangerous", "httpx", "pandas")),
-        launch_myla),
+        launch_myla, probe_myla_stream),
     Implementation(
         "openai-responses", "0.13.1",
         "PyPI `openai-responses==0.13.1`; its OpenAIMock behind tests/implementations/openai_responses_shim.py "

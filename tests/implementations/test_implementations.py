@@ -46,11 +46,12 @@ def test_whole_suite(name, wanted):
     out = RUNS / impl.name
     with impl.start(out / "server") as running:
         run = run_suite(running, out)
+        notes = impl.probe(running) if impl.probe else []
     assert run.results.is_file(), f"{impl.name}: no results.json (pytest exit {run.exit_status}); see {run.log}"
     document = json.loads(run.results.read_text(encoding="utf-8"))
     record = summarize(document, name=impl.name, version=impl.version, how=impl.how,
                        wall_seconds=run.wall_seconds, crashes=len(run.crashes),
-                       expected_ids={c.id for c in collect_checks()})
+                       expected_ids={c.id for c in collect_checks()}, notes=notes)
     records = [r for r in (read_records(RECORDS) if RECORDS.is_file() else []) if r["name"] != impl.name]
     records = sorted(records + [record], key=lambda r: list(IMPLEMENTATIONS).index(r["name"]))
     write_records(records, RECORDS)
