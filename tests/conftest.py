@@ -5,3 +5,9 @@ def pytest_addoption(parser):
     parser.addoption("--fault-matrix", action="store_true", default=False,
                      help="Also run every check against every reference-server fault and print the "
                           "fault x check detection table (slow: one full suite run per fault).")
+    parser.addoption("--implementations", action="store_true", default=False,
+                     help="Also run the whole suite against each known third-party implementation "
+                          "(tests/implementations: installs them from PyPI into their own virtual "
+                          "environments, minutes each) and regenerate docs/implementations.md.")
+    parser.addoption("--implementation", action="append", default=[], metavar="NAME",
+                     help="With --implementations: only this one (repeatable), e.g. --implementation myla.")

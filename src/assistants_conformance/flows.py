@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from . import prerequisites
 from .checks import ConformanceFailure, violation
+from .outcomes import unsupported
 from .protocol.transitions import TERMINAL
 
 TAG_KEY = "conformance_run"
@@ -38,6 +39,13 @@ LOOKUP_FUNCTION = {
 
 def named_tool_choice(function_name: str) -> dict:
     return {"type": "function", "function": {"name": function_name}}
+
+
+def succeeded(response) -> bool:
+    """A 2xx answer: what the Factory's setups and cleanup tracking accept. The API documents 200 for every
+    create; a server answering 201 made the object all the same (the SDK takes any 2xx), so it is used and
+    deleted like any other, and the status itself is judged by the contract checks (OBJ-*, FUZZ-*)."""
+    return 200 <= response.status_code < 300
 
 
 class CleanupWarning(UserWarning):
@@ -91,18 +99,18 @@ class Factory:
         return {**(metadata or {}), TAG_KEY: self.session_id}
 
     def _track(self, kind: str, path: str, response) -> None:
-        body = response.json if response.status_code == 200 else None
+        body = response.json if succeeded(response) else None
         if isinstance(body, dict) and isinstance(body.get("id"), str):
             self.created.append(Created(kind, body["id"], f"{path}/{body['id']}"))
 
-    # --- raw creation: any 200 is tracked for cleanup, whatever the check expected -------------------
+    # --- raw creation: any 2xx is tracked for cleanup, whatever the check expected -------------------
     def post_assistant(self, body: dict):
         response = self.client.post("/assistants", json=body)
         self._track("assistant", "/assistants", response)
         return response
 
     def post_bytes(self, path: str, content: bytes):
-        """POST raw bytes as application/json (malformed-body checks); a 200 is tracked like post_*."""
+        """POST raw bytes as application/json (malformed-body checks); a 2xx is tracked like post_*."""
         response = self.client.post(path, content=content, headers={"Content-Type": "application/json"})
         if path in ("/assistants", "/threads"):
             self._track(path[1:-1], path, response)  # "assistant" / "thread"
@@ -122,7 +130,7 @@ class Factory:
 
     def post_thread_and_run(self, body: dict, **kw):
         response = self.client.post("/threads/runs", json=body, **kw)
-        run = response.json if response.status_code == 200 else None
+        run = response.json if succeeded(response) else None
         if isinstance(run, dict) and isinstance(run.get("thread_id"), str):
             self.created.append(Created("thread", run["thread_id"], f"/threads/{run['thread_id']}"))
             self._note_run(response, run["thread_id"])
@@ -137,7 +145,7 @@ class Factory:
                 self.live_runs[run["id"]] = run["thread_id"]
 
     def _note_run(self, response, thread_id: str) -> None:
-        run = response.json if response.status_code == 200 else None
+        run = response.json if succeeded(response) else None
         if isinstance(run, dict) and run.get("id"):
             self.note_run({**run, "thread_id": run.get("thread_id") or thread_id})
 
@@ -205,9 +213,9 @@ class Factory:
     def created_object(self, response, what: str, kind: str) -> dict:
         """The created object; else the creation is a failed prerequisite, owned by the object check of
         its kind (prerequisites.CREATION): checks that only needed the object are blocked, not failed."""
-        if response.status_code != 200 or not isinstance(response.json, dict):
+        if not succeeded(response) or not isinstance(response.json, dict):
             prerequisites.fail(prerequisites.CREATION[kind],
-                               f"could not {what}: expected 200 with a JSON object, got {response.status_code}",
+                               f"could not {what}: expected 200 (any 2xx) with a JSON object, got {response.status_code}",
                                [response.exchange])
         return response.json
 
@@ -343,7 +351,12 @@ def hold_run(factory: Factory, *, timeout: float, thread_id: str | None = None,
     """A run paused in requires_action: a function assistant and tool_choice naming its function make
     this deterministic on any server. This is LIFE-018's rule: a run that ends instead (or does not
     ask for the named function) is LIFE-018's failure, and blocks every other check that needed the
-    held run (prerequisites). `on_read` sees the created run and every polled read."""
+    held run (prerequisites). `on_read` sees the created run and every polled read. A target whose
+    profile does not declare function tools cannot pause a run so: the check is unsupported there."""
+    profile = getattr(getattr(factory.client, "config", None), "profile", None)
+    if profile is not None and not profile.has("function_tools"):
+        unsupported("the check needs a run held in requires_action by a function tool; the target profile "
+                    f"{profile.name!r} does not declare the 'function_tools' capability")
     session = factory.session_id
     prerequisites.remembered(session, prerequisites.NAMED_TOOL_CHOICE)
     assistant = assistant or factory.function_assistant()
@@ -377,6 +390,20 @@ def held_run_problem(run: dict, function_name: str) -> str | None:
         return (f"a run with tool_choice naming {function_name} paused in requires_action asking for "
                 f"{names or 'no tool call'}, not for {function_name}")
     return None
+
+
+def run_for_ids(factory: Factory, profile) -> HeldRun:
+    """A run for checks that need its ids (assistant, thread, run, messages, steps), not its pause: held
+    in requires_action when the profile declares function tools, else a plain run polled to its end.
+    A target without function tools is still judged by those checks (`run.status` says which it is)."""
+    if profile.has("function_tools"):
+        return hold_run(factory, timeout=profile.run_poll_timeout)
+    assistant = factory.assistant()
+    thread_id = factory.thread(messages=[{"role": "user", "content": "Say hello in one short sentence."}])["id"]
+    run = factory.run(thread_id, assistant["id"])
+    poll = poll_run(factory.client, thread_id, run["id"], until=TERMINAL, timeout=profile.run_poll_timeout,
+                    factory=factory)
+    return HeldRun(assistant, thread_id, poll.final, poll)
 
 
 @contextmanager

@@ -16,14 +16,14 @@ from fuzz_campaign import (
 from fuzz_stateful import StatefulRun, load_stateful_schema, run_stateful, scenarios_budget
 from schemathesis import GenerationMode
 
-from assistants_conformance.flows import hold_run, shared_factory
+from assistants_conformance.flows import run_for_ids, shared_factory
 
 
 def _campaign(target, contract, mode: GenerationMode) -> Campaign:
     config = target.config
     schema = load_schema(str(contract.path), modes=[mode])
     with shared_factory(target) as factory:
-        held = hold_run(factory, timeout=target.profile.run_poll_timeout)
+        held = run_for_ids(factory, target.profile)
         campaign = Campaign(
             schema=schema,
             factory=factory,

@@ -226,9 +226,34 @@ def cancelled_held_trace(target):
     yield from run_scenario(target, "run cancelled in requires_action", script)
 
 
+# The capabilities each scenario needs. A target whose profile lacks one never runs that scenario, and a
+# check judging several scenarios judges those the target can run: a core check must not fail because a
+# run needed a function tool or a cancel the target does not declare.
+SCENARIO_NEEDS = {
+    "completed_trace": (),
+    "tool_trace": ("function_tools",),
+    "incomplete_trace": (),
+    "cancelled_in_progress_trace": ("cancel",),
+    "cancelled_held_trace": ("function_tools", "cancel"),
+}
+
+
+def declared_traces(request, *names: str) -> list:
+    """The scenarios named (all of them by default) that the target's profile has the capabilities for."""
+    profile = request.getfixturevalue("target").profile
+    return [request.getfixturevalue(name) for name in names or SCENARIO_NEEDS
+            if all(profile.has(capability) for capability in SCENARIO_NEEDS[name])]
+
+
 @pytest.fixture(scope="session")
-def all_traces(completed_trace, tool_trace, incomplete_trace, cancelled_in_progress_trace, cancelled_held_trace):
-    return [completed_trace, tool_trace, incomplete_trace, cancelled_in_progress_trace, cancelled_held_trace]
+def all_traces(request):
+    return declared_traces(request)
+
+
+@pytest.fixture
+def declared(request):
+    """declared("completed_trace", "tool_trace"): those of the named scenarios the target can run."""
+    return lambda *names: declared_traces(request, *names)
 
 
 @pytest.fixture(scope="session")

@@ -95,14 +95,14 @@ def test_usage_on_terminal_runs(all_traces):
 
 @pytest.mark.check("LIFE-015")
 @pytest.mark.level("MUST")
-def test_message_creation_step_points_at_the_message(completed_trace, tool_trace):
+def test_message_creation_step_points_at_the_message(declared):
     """A completed run's message_creation step names the assistant message the run wrote, which carries the run's id and assistant id.
 
     Run steps guide: a message_creation step is created when the assistant writes a message;
     step_details.message_creation.message_id is that message; message object: run_id and
     assistant_id say which run and assistant wrote it.
     """
-    for trace in (completed_trace, tool_trace):
+    for trace in declared("completed_trace", "tool_trace"):
         trace.ok()
         run = trace.final
         if run.get("status") != "completed":

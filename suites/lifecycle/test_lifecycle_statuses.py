@@ -63,12 +63,12 @@ def _terminal_runs(traces):
 
 @pytest.mark.check("LIFE-013")
 @pytest.mark.level("MUST")
-def test_terminal_run_refuses_cancel(client, completed_trace, cancelled_held_trace):
+def test_terminal_run_refuses_cancel(client, declared):
     """Cancelling a run that is already terminal is refused with 400 in the error envelope, and the run stays as it was.
 
     API reference: cancel applies to runs that are in progress.
     """
-    for trace in _terminal_runs([completed_trace, cancelled_held_trace]):
+    for trace in _terminal_runs(declared("completed_trace", "cancelled_held_trace")):
         response = client.post(f"{trace.run_path()}/cancel", json=None)
         expect_error(response, 400, sent=f"cancel of the {trace.label} ({trace.final.get('status')})")
         again = client.get(trace.run_path())
@@ -79,6 +79,7 @@ def test_terminal_run_refuses_cancel(client, completed_trace, cancelled_held_tra
 
 @pytest.mark.check("LIFE-014")
 @pytest.mark.level("MUST")
+@pytest.mark.capability("function_tools")
 def test_terminal_run_refuses_tool_outputs(client, tool_trace, cancelled_held_trace):
     """Submitting tool outputs to a run that is not in requires_action is refused with 400 in the error envelope.
 

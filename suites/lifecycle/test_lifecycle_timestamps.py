@@ -99,6 +99,7 @@ def test_ending_timestamp_matches_ending(all_traces):
 
 @pytest.mark.check("LIFE-005")
 @pytest.mark.level("MUST")
+@pytest.mark.capability("expiry")
 def test_expires_at_set_while_active(all_traces, profile):
     """While a run can still expire, expires_at is set, after created_at, and no later than the target's expiry window allows.
 
