@@ -17,7 +17,7 @@ import pytest
 
 from . import outcomes
 from .checks import CheckDefinitionError, ConformanceFailure, check_info, render_failure
-from .options import SUITE_OPTIONS
+from .options import SUITE_OPTIONS, target_settings
 from .outcomes import unsupported
 
 RECORDER = pytest.StashKey[list]()
@@ -217,9 +217,7 @@ def _recorded(item) -> list:
 
 
 def _cli_options(config: pytest.Config) -> dict:
-    names = ("target_url", "api_key", "second_api_key", "dialect", "spec", "profile", "model", "api_version",
-             "azure_ad_token")
-    return {name: config.getoption(name) for name in names if config.getoption(name) is not None}
+    return target_settings(config.getoption)
 
 
 _CONFIG_CACHE = pytest.StashKey[object]()
