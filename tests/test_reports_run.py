@@ -131,8 +131,13 @@ def test_bad_baseline_and_unreachable_target_exit_2(tmp_path):
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
     # The plugin's preflight line, unwrapped, and nothing else.
     assert proc.stdout == ""
-    assert proc.stderr == ("assistants-conformance: target unreachable: GET http://127.0.0.1:9/v1/assistants?limit=1: "
-                           "connection refused (is the target running?)\n")
+    unreachable = ("assistants-conformance: target unreachable: GET http://127.0.0.1:9/v1/assistants?limit=1: "
+                   "connection refused (is the target running?)\n")
+    assert proc.stderr == unreachable
+    # With --repeat every repetition is a process of its own: run looks at the target once, first.
+    proc = run_cli("run", "--target-url", "http://127.0.0.1:9/v1", "--repeat", "2",
+                   "--report-dir", str(tmp_path / "r3"), timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", unreachable)
 
 
 def test_run_takes_check_and_k_itself_and_preflights_a_keyed_target(tmp_path, monkeypatch):

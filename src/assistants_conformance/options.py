@@ -42,6 +42,17 @@ SUITE_OPTIONS: tuple[tuple[str, dict], ...] = (
 )
 
 
+# The SUITE_OPTIONS that make up the target configuration (config.resolve_config's names).
+TARGET_SETTINGS = ("target_url", "api_key", "second_api_key", "dialect", "spec", "profile", "model", "api_version",
+                   "azure_ad_token")
+
+
+def target_settings(get) -> dict:
+    """The target settings given, by name, from `get(name)` (pytest's config.getoption, or getattr of `run`'s
+    namespace); None means not given."""
+    return {name: get(name) for name in TARGET_SETTINGS if get(name) is not None}
+
+
 def dest_of(flag: str, kwargs: dict) -> str:
     return kwargs.get("dest") or flag.lstrip("-").replace("-", "_")
 

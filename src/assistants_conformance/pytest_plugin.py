@@ -6,7 +6,6 @@ Registered by the `pytest11` entry point when installed, and by the root conftes
 from __future__ import annotations
 
 import dataclasses
-import os
 import secrets
 import sys
 import time

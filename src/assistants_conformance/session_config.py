@@ -11,15 +11,14 @@ import os
 import pytest
 
 from .config import ConfigError, TargetConfig, resolve_config
+from .options import target_settings
 
-CLI_NAMES = ("target_url", "api_key", "second_api_key", "dialect", "spec", "profile", "model", "api_version",
-             "azure_ad_token")
 _CACHE = pytest.StashKey[TargetConfig]()
 
 
 def cli_options(config: pytest.Config) -> dict:
     """The target options given on the command line (None: not given)."""
-    return {name: config.getoption(name) for name in CLI_NAMES if config.getoption(name) is not None}
+    return target_settings(config.getoption)
 
 
 def resolved_config(config: pytest.Config) -> TargetConfig:

@@ -8,14 +8,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from ..options import SUITE_OPTIONS, as_arguments
+from ..config import ConfigError, resolve_config
+from ..options import SUITE_OPTIONS, as_arguments, target_settings
 from ..paths import suites_dir
+from ..preflight import PreflightError, preflight
 from ..pytest_plugin import PREFLIGHT_STOPPED
 
 HARNESS_ERROR = 2
@@ -67,6 +70,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _stopped_by_preflight(args: argparse.Namespace) -> bool:
+    """The plugin's preflight on run's own target options; True (the one line printed) if it stops."""
+    try:
+        config = resolve_config(target_settings(lambda name: getattr(args, name)), os.environ)
+        if config.base_url:
+            preflight(config)
+    except (ConfigError, PreflightError) as exc:
+        print(f"assistants-conformance: {exc}", file=sys.stderr)
+        return True
+    return False
+
+
 def _error(message: str) -> int:
     print(f"assistants-conformance run: {message}", file=sys.stderr)
     return HARNESS_ERROR
@@ -102,6 +117,9 @@ def run_command(args: argparse.Namespace) -> int:
     extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
     watch = _PreflightWatch()
     if args.repeat > 1:
+        # Each repetition is a pytest process of its own: look at the target once, here, first.
+        if _stopped_by_preflight(args):
+            return HARNESS_ERROR
         code = run_repeated(pytest_args + extra, results_path, args.repeat)
     else:
         code = int(pytest.main(pytest_args + extra, plugins=[watch]))
