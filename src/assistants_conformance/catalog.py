@@ -45,12 +45,17 @@ def collect_checks(suites: Path | None = None, *, cached: bool = True) -> list[C
     path = CACHE_DIR / f"catalog-{_sources_hash(suites)}.json"
     if cached:
         with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-            return [CheckInfo(**record) for record in json.loads(path.read_text(encoding="utf-8"))]
+            return [_from_json(record) for record in json.loads(path.read_text(encoding="utf-8"))]
     checks = _collect(suites)
     with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps([dataclasses.asdict(c) for c in checks]), encoding="utf-8")
     return checks
+
+
+def _from_json(record: dict) -> CheckInfo:
+    """A cached CheckInfo (JSON has lists where the dataclass holds tuples)."""
+    return CheckInfo(**{k: tuple(v) if isinstance(v, list) else v for k, v in record.items()})
 
 
 def _collect(suites: Path) -> list[CheckInfo]:
