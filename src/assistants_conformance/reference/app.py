@@ -1,11 +1,8 @@
 """The reference server's ASGI app, assembled: one resource module per API family, each registering its routes
 through ``Context.route``, in one Starlette app under /v1, wrapped by the dialect layer (Azure, v1).
 
-Import order (each module imports only modules below it; tests/test_architecture_imports.py checks it):
-    server -> app -> dialects -> v1_files -> v1
-           -> runs, steps, threads, messages, assistants, files, vector_stores, vector_search (resources)
-           -> tool_resources -> plumbing (JSON, endpoint wrapper, ownership rule) -> bodies -> validation
-           -> engine -> tool_turns -> run_output, vector_index, file_records -> model, store, errors, ...
+This module only assembles; it is the one that imports the dialect layers. The import order of every module is
+in README.md ("Layout"); tests/test_architecture_imports.py holds the code to it.
 """
 
 from __future__ import annotations
