@@ -26,8 +26,8 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from assistants_conformance.client import ConformanceClient
-from assistants_conformance.config import resolve_config
+from assistants_conformance.wire.client import ConformanceClient
+from assistants_conformance.wire.config import resolve_config
 from assistants_conformance.launcher import ReferenceServer
 from assistants_conformance.loadtest.cli import main as load_main
 from assistants_conformance.loadtest.metrics import percentile

@@ -14,7 +14,7 @@ import json
 import random
 import time
 
-from assistants_conformance.sse import SSEParser
+from assistants_conformance.wire.sse import SSEParser
 
 LIFECYCLE = ["thread.run.created", "thread.run.queued", "thread.run.in_progress", "thread.run.step.created",
              "thread.run.step.in_progress", "thread.message.created", "thread.message.in_progress"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from assistants_conformance.config import profiles_dir
+from assistants_conformance.wire.config import profiles_dir
 
 from fault_matrix import run_suites
 

@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from assistants_conformance.client import ConformanceClient, TargetError
-from assistants_conformance.config import Profile, TargetConfig
-from assistants_conformance.sse import StreamBounds, StreamVerdict
+from assistants_conformance.wire.client import ConformanceClient, TargetError
+from assistants_conformance.wire.config import Profile, TargetConfig
+from assistants_conformance.wire.sse import StreamBounds, StreamVerdict
 
 PROFILE = Profile(name="test", model="m", capabilities=frozenset(), request_timeout=0.5, connect_timeout=0.5,
                   stream_first_event_timeout=0.5, stream_gap_timeout=0.3, stream_total_timeout=2.0,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistants_conformance.config import (
+from assistants_conformance.wire.config import (
     CAPABILITIES, ConfigError, ProfileError, load_profile, resolve_config,
 )
-from assistants_conformance.dialects import get_dialect
+from assistants_conformance.wire.dialects import get_dialect
 
 
 def test_shipped_profiles():
@@ -127,7 +127,7 @@ def test_unreadable_profile(tmp_path):
 
 
 def test_keys_are_not_in_the_config_repr_and_are_registered_for_redaction():
-    from assistants_conformance import redact
+    from assistants_conformance.wire import redact
 
     config = resolve_config({"api_key": "sk-repr-secret-1234"}, {})
     assert "sk-repr-secret-1234" not in repr(config)
@@ -137,6 +137,6 @@ def test_keys_are_not_in_the_config_repr_and_are_registered_for_redaction():
 def test_with_target_normalizes_and_registers_keys():
     config = resolve_config({}, {}).with_target("http://127.0.0.1:5555", api_key="sk-started-server-key")
     assert config.base_url == "http://127.0.0.1:5555/v1" and config.api_key == "sk-started-server-key"
-    from assistants_conformance import redact
+    from assistants_conformance.wire import redact
 
     assert "sk-started-server-key" in redact.registered_secrets()

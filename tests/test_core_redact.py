@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistants_conformance import redact
+from assistants_conformance.wire import redact
 
 
 def test_credential_headers_by_name_keep_only_the_scheme():

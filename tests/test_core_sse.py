@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistants_conformance.sse import (
+from assistants_conformance.wire.sse import (
     ChunkTimeout, SSEParser, StreamBounds, StreamBroken, StreamVerdict, consume,
 )
 

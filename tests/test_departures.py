@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistants_conformance.config import load_profile
+from assistants_conformance.wire.config import load_profile
 from assistants_conformance.launcher import ReferenceServer
 
 from departing_server import DepartingServer

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from assistants_conformance.client import ConformanceClient
-from assistants_conformance.config import ConfigError, resolve_config
-from assistants_conformance.dialects import AzureDialect, UnsupportedOperation, dialect_for, get_dialect
+from assistants_conformance.wire.client import ConformanceClient
+from assistants_conformance.wire.config import ConfigError, resolve_config
+from assistants_conformance.wire.dialects import AzureDialect, UnsupportedOperation, dialect_for, get_dialect
 from assistants_conformance.spec import load_contract
-from assistants_conformance.spec_overlay import OverlayError, apply_overlay, merge_patch
+from assistants_conformance.spec.overlay import OverlayError, apply_overlay, merge_patch
 
 AZURE_ENV = {"AZURE_OPENAI_ENDPOINT": "https://res.openai.azure.com", "AZURE_OPENAI_API_KEY": "azure-key-123",
              "OPENAI_API_VERSION": "2024-05-01-preview", "OPENAI_BASE_URL": "http://ignored:1",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistants_conformance.dialects import get_dialect
+from assistants_conformance.wire.dialects import get_dialect
 
 from fault_matrix import dialect_of, run_suites
 

@@ -30,7 +30,7 @@ def test_catalog_names_real_faults():
 def test_clean_reference_server_passes_every_check():
     """The whole suite, pointed with --target-url at a separately started reference server (the fault
     runs below cover the embedded server the plugin starts itself)."""
-    from assistants_conformance.config import load_profile
+    from assistants_conformance.wire.config import load_profile
     from assistants_conformance.launcher import ReferenceServer
 
     profile = load_profile("reference")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistants_conformance.client import ConformanceClient
-from assistants_conformance.config import resolve_config
+from assistants_conformance.wire.client import ConformanceClient
+from assistants_conformance.wire.config import resolve_config
 from assistants_conformance.launcher import ReferenceServer
 
 from load_helpers import figures, free_port, raw_server, run_load

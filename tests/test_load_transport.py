@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from assistants_conformance.client import TargetError
-from assistants_conformance.config import resolve_config
+from assistants_conformance.wire.client import TargetError
+from assistants_conformance.wire.config import resolve_config
 from assistants_conformance.launcher import ReferenceServer
 from assistants_conformance.loadtest.transport import FastTransport
 

@@ -102,7 +102,7 @@ def test_har_is_1_2_with_name_value_headers_and_bodies():
 
 
 def test_serialize_redacts_registered_secrets_in_text_evidence():
-    from assistants_conformance.redact import register_secret
+    from assistants_conformance.wire.redact import register_secret
 
     register_secret("sk-test-serialize-secret-42")
     item = serialize("the key sk-test-serialize-secret-42 leaked")

@@ -1,4 +1,4 @@
-"""The project's contract (specs/assistants-v2.openapi.yaml) and its loader (spec.py, spec_normalise.py)."""
+"""The project's contract (specs/assistants-v2.openapi.yaml) and its loader (spec/contract.py, spec/normalise.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from assistants_conformance.spec import ContractError, ValidationIssue, default_contract_path, load_contract
-from assistants_conformance.spec_normalise import normalise, parse_document
+from assistants_conformance.spec.normalise import normalise, parse_document
 
 OPERATION_IDS = {
     "listAssistants", "createAssistant", "getAssistant", "modifyAssistant", "deleteAssistant",

@@ -14,7 +14,7 @@ import pytest
 
 from assistants_conformance import paths
 from assistants_conformance.spec import load_contract
-from assistants_conformance.spec_drift import apply_allowlist, compare_contracts, load_allowlist
+from assistants_conformance.spec.drift import apply_allowlist, compare_contracts, load_allowlist
 
 OPENAI_DOCUMENT = paths.PROJECT_DIR.parent / "shared" / "specs" / "openai-openapi.json"
 ALLOWLIST = paths.specs_dir() / "drift-allowlist.yaml"

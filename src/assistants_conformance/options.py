@@ -3,7 +3,7 @@ to its own command line (and passes them on to pytest), so both take the same na
 
 from __future__ import annotations
 
-from .dialects import DEFAULT_AZURE_API_VERSION, DIALECTS
+from .wire.dialects import DEFAULT_AZURE_API_VERSION, DIALECTS
 
 DEFAULT_TOKEN_DELAY_MS = 2  # token delay of the reference server the plugin starts without a target URL
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import pytest
 
 from .checks import ConformanceFailure, PrerequisiteFailed
-from .client import TargetError
-from .dialects import UnsupportedOperation
+from .wire.client import TargetError
+from .wire.dialects import UnsupportedOperation
 
 STATUSES = ("pass", "fail", "blocked", "error", "unstable", "unsupported", "skip")
 # How one check's several cases (parametrized tests, phases) add up: the highest wins. A fail is never

@@ -12,8 +12,8 @@ starts pytest; a target that passed once in a process is not probed again.
 
 from __future__ import annotations
 
-from .client import ConformanceClient, TargetError
-from .config import TargetConfig, key_sources
+from .wire.client import ConformanceClient, TargetError
+from .wire.config import TargetConfig, key_sources
 
 PROBE_PATH = "/assistants"  # every dialect lists assistants
 PROBE_TIMEOUT = 10.0  # seconds, at most (the profile's request_timeout when shorter)

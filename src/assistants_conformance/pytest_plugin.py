@@ -197,7 +197,7 @@ def pytest_report_teststatus(report, config):
 
 
 def _render(item, info, excinfo, outcome) -> str | None:
-    from .client import TargetError
+    from .wire.client import TargetError
 
     exc = excinfo.value
     if outcome.status == "error":
@@ -282,7 +282,7 @@ def recorder(request) -> list:
 
 
 def _client(target, recorder, **kw):
-    from .client import ConformanceClient
+    from .wire.client import ConformanceClient
 
     return ConformanceClient(target.config, recorder=recorder, **kw)
 
@@ -330,7 +330,7 @@ def factory(target, client, request):
 def contract(conformance_config):
     """Our contract with the dialect's overlays (specs/overlays/) applied; a --spec document is used as
     given (it must describe the dialect itself)."""
-    from .dialects import dialect_for
+    from .wire.dialects import dialect_for
     from .spec import load_contract
 
     config = conformance_config

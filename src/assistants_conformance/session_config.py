@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from .config import ConfigError, TargetConfig, resolve_config
+from .wire.config import ConfigError, TargetConfig, resolve_config
 from .options import target_settings
 
 _CACHE = pytest.StashKey[TargetConfig]()

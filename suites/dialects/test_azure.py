@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 
 from assistants_conformance.checks import require, violation
-from assistants_conformance.flows import error_envelope_problems
+from assistants_conformance.protocol.errors import error_envelope_problems
 from assistants_conformance.outcomes import unsupported
 
 pytestmark = pytest.mark.dialect("azure")

@@ -12,7 +12,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from assistants_conformance.checks import require, violation
-from assistants_conformance.flows import error_envelope_problems, expect_error, http_examples
+from assistants_conformance.flows import expect_error, http_examples
+from assistants_conformance.protocol.errors import error_envelope_problems
 
 
 # Create operations and the smallest valid body of each (so one changed field is the only problem).

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit  # exchange URLs may carry a query (Azure api-
 import pytest
 
 from assistants_conformance.checks import ConformanceFailure, violation
-from assistants_conformance.client import TargetError
+from assistants_conformance.wire.client import TargetError
 from assistants_conformance.flows import SLOW_WAIT_SECONDS, hold_run, shared_factory
 
 HERE = Path(__file__).resolve().parent

@@ -35,12 +35,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from assistants_conformance import redact
+from assistants_conformance.wire import redact
 from assistants_conformance.checks import Findings, violation
 from assistants_conformance.reports.curl import curl_command
 from assistants_conformance.reports.evidence import exchange_dict
-from assistants_conformance.dialects import dialect_for
-from assistants_conformance.flows import TAG_KEY, Created, Factory, error_envelope_problems
+from assistants_conformance.wire.dialects import dialect_for
+from assistants_conformance.flows import TAG_KEY, Created, Factory
+from assistants_conformance.protocol.errors import error_envelope_problems
 
 EXAMPLES_ENV = "ASSISTANTS_CONFORMANCE_FUZZ_EXAMPLES"
 DEFAULT_EXAMPLES = 6  # per operation and mode: keeps the suite near 20 s against the reference server

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import pytest
 
 from assistants_conformance.checks import ConformanceFailure, violation
-from assistants_conformance.client import TargetError
+from assistants_conformance.wire.client import TargetError
 from assistants_conformance.flows import hold_run, poll_run, shared_factory
 from assistants_conformance.protocol.transitions import TERMINAL
 

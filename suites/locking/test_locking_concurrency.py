@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from assistants_conformance.checks import violation
-from assistants_conformance.client import TargetError
+from assistants_conformance.wire.client import TargetError
 from assistants_conformance.flows import HOLD_PROMPT, LOOKUP_FUNCTION, named_tool_choice
 from assistants_conformance.protocol.history import Operation, check_thread_history
 

@@ -17,7 +17,7 @@ import pytest
 
 from assistants_conformance import prerequisites
 from assistants_conformance.checks import ConformanceFailure, require, violation
-from assistants_conformance.client import error_answer
+from assistants_conformance.wire.client import error_answer
 from assistants_conformance.flows import (HOLD_PROMPT, LOOKUP_FUNCTION, held_run_problem, named_tool_choice, poll_run,
                                           shared_factory)
 from assistants_conformance.protocol.transitions import TERMINAL

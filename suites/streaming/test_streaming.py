@@ -12,7 +12,7 @@ from assistants_conformance.checks import violation
 from assistants_conformance.protocol import stream_rules
 from assistants_conformance.protocol.stream_rules import message_texts, text_parts
 from assistants_conformance.protocol.transitions import TERMINAL
-from assistants_conformance.sse import StreamVerdict, is_bare_done
+from assistants_conformance.wire.sse import StreamVerdict, is_bare_done
 
 pytestmark = [pytest.mark.capability("streaming")]
 

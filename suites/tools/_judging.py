@@ -5,7 +5,7 @@ from __future__ import annotations
 from assistants_conformance.checks import violation
 from assistants_conformance.outcomes import unsupported
 from assistants_conformance.protocol import stream_rules
-from assistants_conformance.sse import StreamVerdict
+from assistants_conformance.wire.sse import StreamVerdict
 
 from ._scenarios import ToolRun, inconclusive
 

@@ -22,7 +22,7 @@ import pytest
 
 from assistants_conformance import prerequisites
 from assistants_conformance.checks import ConformanceFailure, violation
-from assistants_conformance.client import TargetError
+from assistants_conformance.wire.client import TargetError
 from assistants_conformance.flows import poll_run, poll_vector_store, shared_factory, stream_checked
 from assistants_conformance.protocol.transitions import TERMINAL
 from assistants_conformance.outcomes import unsupported

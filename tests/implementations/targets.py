@@ -24,8 +24,8 @@ from typing import Callable, Iterator
 import httpx
 import yaml
 
-from assistants_conformance.client import ConformanceClient
-from assistants_conformance.config import load_profile, resolve_config
+from assistants_conformance.wire.client import ConformanceClient
+from assistants_conformance.wire.config import load_profile, resolve_config
 from assistants_conformance.flows import Factory, stream_checked
 from assistants_conformance.launcher import ReferenceServer, stop_process
 from assistants_conformance.paths import specs_dir

@@ -22,9 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-from ..config import ConfigError, resolve_config
+from ..wire.config import ConfigError, resolve_config
 from ..launcher import LaunchError, ReferenceServer
-from ..redact import redact_url
+from ..wire.redact import redact_url
 from .profiles import NEEDS, OPEN_LOOP_PROFILES, PROFILES, SHAPES, classes_for
 from .report import PROGRESS_PREFIX, SUMMARY, summary_lines
 

@@ -7,7 +7,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 
-from ..config import TargetConfig, resolve_config
+from ..wire.config import TargetConfig, resolve_config
 from .checks import ThreadHistories
 from .metrics import Recorder
 

@@ -17,12 +17,12 @@ from typing import Any, Callable
 
 from gevent import GreenletExit
 
-from .. import redact
-from ..client import ConformanceClient, Response, TargetError
-from ..dialects import UnsupportedOperation
+from ..wire import redact
+from ..wire.client import ConformanceClient, Response, TargetError
+from ..wire.dialects import UnsupportedOperation
 from ..protocol import stream_rules
 from ..protocol.grammar import load_grammar
-from ..sse import SSEEvent, StreamResult, StreamVerdict
+from ..wire.sse import SSEEvent, StreamResult, StreamVerdict
 from . import checks
 from .metrics import (COMPLETION_TOKENS, COUNT, EVENT_GAP, METRIC, PROMPT_TOKENS, TIME_TO_DONE,
                       TIME_TO_FIRST_EVENT, TIME_TO_FIRST_TEXT_DELTA, Recorder, RequestFailure, fire)

@@ -27,10 +27,11 @@ import gevent
 from geventhttpclient import HTTPClient
 from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError
 
-from .. import __version__, redact
-from ..client import EVIDENCE_LIMIT, MAX_BODY, Exchange, TargetError, _evidence, _parse_json
-from ..config import TargetConfig
-from ..dialects import UnsupportedOperation, dialect_for
+from .. import __version__
+from ..wire import redact
+from ..wire.client import EVIDENCE_LIMIT, MAX_BODY, Exchange, TargetError, _evidence, _parse_json
+from ..wire.config import TargetConfig
+from ..wire.dialects import UnsupportedOperation, dialect_for
 
 
 class _ConnectTimeout(OSError):

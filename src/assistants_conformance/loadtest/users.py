@@ -22,7 +22,7 @@ from gevent.lock import Semaphore
 from locust import User, between, tag, task
 from locust.exception import RescheduleTask
 
-from ..client import ConformanceClient
+from ..wire.client import ConformanceClient
 from ..flows import LOOKUP_FUNCTION, named_tool_choice
 from ..protocol.transitions import LOCKING, TERMINAL, check_observed
 from . import checks

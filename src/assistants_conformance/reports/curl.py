@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 
-from ..redact import REDACTED
+from ..wire.redact import REDACTED
 
 # Headers the transport adds by itself, or that would make curl's answer differ from what was recorded.
 SKIP_HEADERS = frozenset({"host", "content-length", "accept-encoding", "connection", "user-agent",

@@ -20,7 +20,7 @@ import json
 from typing import Any, Iterable
 
 from ..checks import Findings
-from ..redact import redact_headers, redact_text, redact_url
+from ..wire.redact import redact_headers, redact_text, redact_url
 
 MAX_ITEMS = 20  # evidence items kept per failing test
 MAX_TEXT = 65536  # characters of one text or body (the client already bounds recorded bodies)
@@ -136,7 +136,7 @@ def timeline(item: dict) -> list[dict] | None:
     if item.get("kind") in ("stream", "events"):
         return item.get("events") or []
     if item.get("kind") == "exchange" and is_stream_exchange(item) and item.get("response_body"):
-        from ..sse import SSEParser
+        from ..wire.sse import SSEParser
 
         parser = SSEParser()
         events = parser.feed(item["response_body"].encode("utf-8")) + parser.close()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..outcomes import RANK, STATUSES
-from ..redact import redact_text
+from ..wire.redact import redact_text
 from ..session_config import resolved_config
 from . import evidence as ev
 from .rules import rule_view
@@ -231,7 +231,7 @@ def run_metadata(config) -> dict:
     """Target, profile, harness version and spec hash (no keys: URLs are redacted)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from ..redact import redact_url
+    from ..wire.redact import redact_url
 
     try:
         harness_version = version("assistants-conformance")

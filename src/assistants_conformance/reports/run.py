@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ..config import ConfigError, resolve_config
+from ..wire.config import ConfigError, resolve_config
 from ..options import SUITE_OPTIONS, as_arguments, target_settings
 from ..paths import suites_dir
 from ..preflight import PreflightError, preflight

@@ -19,7 +19,7 @@ import re
 from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 DEFAULT_AZURE_API_VERSION = "2024-08-01-preview"
 # Azure api-versions whose Assistants API has the v1 shapes; every later preview has the v2 shapes.

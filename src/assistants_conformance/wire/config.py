@@ -43,8 +43,8 @@ import yaml
 
 from . import redact
 from .dialects import DEFAULT_AZURE_API_VERSION, get_dialect, make_dialect
-from .errors import ConfigError, ProfileError  # noqa: F401 - raised here, and importable from here
-from .paths import specs_dir
+from ..errors import ConfigError, ProfileError  # noqa: F401 - raised here, and importable from here
+from ..paths import specs_dir
 from .sse import StreamBounds
 
 CAPABILITIES = frozenset({

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .spec import Contract
+from .contract import Contract
 
 ASSISTANTS_PATH_PREFIXES = ("/assistants", "/threads", "/vector_stores", "/files")
 LIMIT_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",

@@ -5,7 +5,7 @@
     issues = contract.validate_event("thread.run.created", data)
 
 Any other OpenAPI document (OpenAI's published one, an Azure overlay) loads the same way with a path; its 3.0
-habits are normalised first (spec_normalise.py). Validation uses the Rust validator (`jsonschema_rs`) for a fast
+habits are normalised first (normalise.py). Validation uses the Rust validator (`jsonschema_rs`) for a fast
 yes/no and the Python `jsonschema` only to explain a failure, so the common case (valid body) costs microseconds.
 """
 
@@ -26,10 +26,10 @@ import referencing
 from jsonschema.exceptions import ValidationError, best_match
 from referencing.jsonschema import DRAFT202012
 
-from . import paths
-from .errors import ContractError  # noqa: F401 - raised here, and importable from here
-from .spec_normalise import normalise, parse_document
-from .spec_overlay import overlaid_document_path
+from .. import paths
+from ..errors import ContractError  # noqa: F401 - raised here, and importable from here
+from .normalise import normalise, parse_document
+from .overlay import overlaid_document_path
 
 CONTRACT_FILENAME = "assistants-v2.openapi.yaml"
 STREAM_EVENTS_KEY = "x-stream-events"
@@ -338,7 +338,7 @@ def load_contract(path: str | Path | None = None, *, overlays: Sequence[str] = (
     """Load (or return the cached) contract at `path`; default: the project's own contract.
 
     `overlays` (names in specs/overlays/, or file paths) are applied in order on top of it, with
-    `${name}` in their values replaced from `variables` (e.g. api_version); see spec_overlay.py.
+    `${name}` in their values replaced from `variables` (e.g. api_version); see overlay.py.
     """
     if overlays:
         path = overlaid_document_path(Path(path) if path is not None else default_contract_path(),

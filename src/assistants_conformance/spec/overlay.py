@@ -36,9 +36,9 @@ from typing import Any
 
 import yaml
 
-from . import paths
-from .errors import ContractError
-from .spec_normalise import parse_document
+from .. import paths
+from ..errors import ContractError
+from .normalise import parse_document
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _VARIABLE = re.compile(r"\$\{(\w+)\}")

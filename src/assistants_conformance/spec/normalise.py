@@ -1,6 +1,6 @@
 """Reading OpenAPI documents and turning OpenAPI 3.0 schema habits into plain JSON Schema 2020-12.
 
-Used by spec.py (validation) and spec_drift.py (comparison). Published documents, OpenAI's among them, mix
+Used by contract.py (validation) and drift.py (comparison). Published documents, OpenAI's among them, mix
 3.0 keywords into 3.1 documents; a strict 2020-12 validator ignores `nullable: true`, so a normal run with
 `started_at: null` would fail. We rewrite those habits once, at load time, instead of special-casing them.
 """

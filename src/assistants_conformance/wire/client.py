@@ -30,7 +30,8 @@ from typing import Any
 import httpcore
 import httpx
 
-from . import __version__, redact
+from .. import __version__
+from . import redact
 from .config import TargetConfig
 from .dialects import UnsupportedOperation, dialect_for
 from .sse import ChunkTimeout, SSEEvent, StreamBounds, StreamBroken, StreamResult, StreamVerdict, consume
