@@ -25,7 +25,9 @@ FIXTURE = {  # a small results.json: every status the generator must show, one i
         {"id": "ERR-001", "area": "errors", "level": "MUST", "status": "error", "message": "cleanup failed: x"},
     ],
 }
-TRIAGE = {"implementations": {"demo": {"checks": {"LIFE-002": {"verdict": "departure", "why": "float timestamps"}},
+TRIAGE = {"implementations": {"demo": {"checks": {"LIFE-002": {"verdict": "departure", "why": "float timestamps"},
+                                                  "ERR-001": {"when": "other case", "verdict": "departure",
+                                                              "why": "stale case"}},
                                        "rules": [{"when": ["cleanup", "failed"], "verdict": "departure",
                                                   "why": "no delete"}]}},
           "harness_fixes": [{"implementation": "demo", "checks": "X-1", "found": "too strict.", "fix": "fixed."}]}
@@ -46,6 +48,7 @@ def test_generator_shows_every_status_and_triage():
     assert "| demo | 1.0 | 6 | 1 | 1 | 1 | 1 | 0 | 1 | 1 | 1 | 0 | 12 s |" in page
     assert "**departure of the server**: float timestamps" in page
     assert "**departure of the server**: no delete" in page        # by a rule of two texts
+    assert "stale case" not in page                                 # an entry whose `when` no longer holds
     assert "follows from LIFE-002" in page
     assert "| STREAM-001 (MUST) | unstable | flaky |  |" in page   # listed; only fail and error need a triage
     assert "* stream at /x" in page and "127.0.0.1" not in page

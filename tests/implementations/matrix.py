@@ -102,17 +102,19 @@ def load_triage(path: Path = TRIAGE) -> dict:
 
 
 def verdict_for(triage: dict, implementation: str, entry: dict) -> dict | None:
-    """The triage of one listed check: by its id, else the first rule whose `when` text (or every one of
-    its texts, for a list) is in the evidence."""
+    """The triage of one listed check: by its id (if the entry has a `when`, only while it matches: a check
+    whose cases vary from run to run), else the first rule whose `when` matches. A `when` is a text, or a
+    list of texts, that must all be in the evidence."""
     notes = (triage.get("implementations") or {}).get(implementation) or {}
+
+    def matches(note: dict) -> bool:
+        texts = [note["when"]] if isinstance(note.get("when"), str) else note.get("when") or []
+        return all(text in entry["evidence"] for text in texts)
+
     by_id = (notes.get("checks") or {}).get(entry["id"])
-    if by_id:
+    if by_id and matches(by_id):
         return by_id
-    for rule in notes.get("rules") or []:
-        texts = [rule["when"]] if isinstance(rule.get("when"), str) else rule.get("when") or []
-        if texts and all(text in entry["evidence"] for text in texts):
-            return rule
-    return None
+    return next((rule for rule in notes.get("rules") or [] if rule.get("when") and matches(rule)), None)
 
 
 def untriaged(records: list[dict], triage: dict) -> list[str]:
