@@ -19,6 +19,8 @@ from .checks import CheckDefinitionError, ConformanceFailure, check_info, render
 from .options import SUITE_OPTIONS
 from .session_config import cli_options, resolved_config
 from .outcomes import unsupported
+from .reports.results import DeselectionRecorder, ResultsWriter, failure_properties
+from .reports.results import message_of as _message_of
 
 RECORDER = pytest.StashKey[list]()
 CHECK = pytest.StashKey[object]()
@@ -138,10 +140,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 # --- results ----------------------------------------------------------------------------------------
 
 
-# ResultsWriter lives in reports/ (results.json is what every report file is rendered from);
-# these names stay importable from here.
-from .reports.results import DeselectionRecorder, ResultsWriter, failure_properties, status_of  # noqa: E402
-from .reports.results import message_of as _message_of  # noqa: E402,F401
 
 
 @pytest.hookimpl(trylast=True)

@@ -29,7 +29,8 @@ from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError
 
 from .. import __version__
 from ..wire import redact
-from ..wire.client import EVIDENCE_LIMIT, MAX_BODY, Exchange, TargetError, _evidence, _parse_json
+from ..wire.bodies import evidence_text, parse_json
+from ..wire.client import EVIDENCE_LIMIT, MAX_BODY, Exchange, TargetError
 from ..wire.config import TargetConfig
 from ..wire.dialects import UnsupportedOperation, dialect_for
 
@@ -57,7 +58,7 @@ class FastResponse:
         self.method, self.url, self.status_code, self.headers = method, url, status_code, headers
         self.content, self.started, self.elapsed = content, started, elapsed
         self._request_headers, self._request_body, self._exchange = request_headers, request_body, None
-        self.json, self.json_error = _parse_json(content, headers.get("content-type"))
+        self.json, self.json_error = parse_json(content, headers.get("content-type"))
 
     @property
     def text(self) -> str:
@@ -70,9 +71,9 @@ class FastResponse:
             self._exchange = Exchange(
                 method=self.method, url=redact.redact_url(self.url),
                 request_headers=redact.redact_headers(self._request_headers),
-                request_body=_evidence(self._request_body, EVIDENCE_LIMIT), status=self.status_code,
+                request_body=evidence_text(self._request_body, EVIDENCE_LIMIT), status=self.status_code,
                 response_headers=redact.redact_headers(list(self.headers.items())),
-                response_body=_evidence(self.content, EVIDENCE_LIMIT), started=self.started,
+                response_body=evidence_text(self.content, EVIDENCE_LIMIT), started=self.started,
                 elapsed=self.elapsed)
         return self._exchange
 

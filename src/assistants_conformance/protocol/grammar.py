@@ -15,7 +15,6 @@ offer none of these directly.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,229 +23,9 @@ from typing import Iterable, Literal
 import yaml
 
 from .. import paths
+from .automata import DFA, Compiler, GrammarError, Parser, check_live, determinize  # noqa: F401 - GrammarError is raised from here too
 
 StreamKind = Literal["create_run", "create_thread_and_run", "submit_tool_outputs"]
-
-
-class GrammarError(ValueError):
-    """The grammar file itself is wrong; the message names the fragment and the problem."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Parsing: regex text -> small AST of tuples
-#   ("sym", event) ("ref", fragment) ("cat", [..]) ("alt", [..]) ("star"|"plus"|"opt", node)
-#   ("interleave", event, node)
-
-_LEXEME = re.compile(r"\s*(?:(<[A-Za-z_][A-Za-z0-9_]*>)|([A-Za-z_][A-Za-z0-9_.]*)|([()|*+?]))")
-
-
-def _tokenize(text: str, where: str) -> list[str]:
-    out: list[str] = []
-    pos = 0
-    text = text.rstrip()
-    while pos < len(text):
-        m = _LEXEME.match(text, pos)
-        if not m:
-            raise GrammarError(f"{where}: cannot read {text[pos:pos + 20]!r} at character {pos}")
-        out.append(m.group(1) or m.group(2) or m.group(3))
-        pos = m.end()
-    return out
-
-
-class _Parser:
-    def __init__(self, text: str, where: str):
-        self.toks = _tokenize(text, where)
-        self.i = 0
-        self.where = where
-
-    def parse(self):
-        node = self._alt()
-        if self.i != len(self.toks):
-            raise GrammarError(f"{self.where}: unexpected {self.toks[self.i]!r}")
-        return node
-
-    def _peek(self) -> str | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
-
-    def _alt(self):
-        branches = [self._cat()]
-        while self._peek() == "|":
-            self.i += 1
-            branches.append(self._cat())
-        return branches[0] if len(branches) == 1 else ("alt", branches)
-
-    def _cat(self):
-        items = []
-        while self._peek() not in (None, "|", ")"):
-            items.append(self._postfix())
-        if not items:
-            raise GrammarError(f"{self.where}: empty alternative")
-        return items[0] if len(items) == 1 else ("cat", items)
-
-    def _postfix(self):
-        node = self._atom()
-        while self._peek() in ("*", "+", "?"):
-            node = ({"*": "star", "+": "plus", "?": "opt"}[self.toks[self.i]], node)
-            self.i += 1
-        return node
-
-    def _atom(self):
-        tok = self._peek()
-        if tok is None or tok in "|)*+?":
-            raise GrammarError(f"{self.where}: expected an event, <fragment> or '(' but found {tok!r}")
-        self.i += 1
-        if tok == "(":
-            node = self._alt()
-            if self._peek() != ")":
-                raise GrammarError(f"{self.where}: missing ')'")
-            self.i += 1
-            return node
-        if tok.startswith("<"):
-            return ("ref", tok[1:-1])
-        return ("sym", tok)
-
-
-# ---------------------------------------------------------------------------------------------
-# Thompson NFA
-
-
-class _NFA:
-    def __init__(self) -> None:
-        self.eps: list[list[int]] = []
-        self.on: list[dict[str, list[int]]] = []
-
-    def new(self) -> int:
-        self.eps.append([])
-        self.on.append({})
-        return len(self.eps) - 1
-
-    def closure(self, states: Iterable[int]) -> frozenset[int]:
-        seen = set(states)
-        todo = list(seen)
-        while todo:
-            for t in self.eps[todo.pop()]:
-                if t not in seen:
-                    seen.add(t)
-                    todo.append(t)
-        return frozenset(seen)
-
-
-class _Compiler:
-    def __init__(self, fragments: dict[str, object], events: frozenset[str]):
-        self.fragments = fragments
-        self.events = events
-        self.nfa = _NFA()
-        self.active: list[str] = []  # fragments being expanded, to report recursion
-
-    def build(self, node, where: str) -> tuple[int, int]:
-        """Add `node` to the NFA; returns (start, end). Deterministic: the same node twice gives
-        two copies with identical layout (used by the interleave operator)."""
-        nfa = self.nfa
-        kind = node[0]
-        if kind == "sym":
-            if node[1] not in self.events:
-                raise GrammarError(f"{where}: {node[1]!r} is not a declared event")
-            s, e = nfa.new(), nfa.new()
-            nfa.on[s].setdefault(node[1], []).append(e)
-            return s, e
-        if kind == "ref":
-            name = node[1]
-            if name not in self.fragments:
-                raise GrammarError(f"{where}: unknown fragment <{name}>")
-            if name in self.active:
-                raise GrammarError(f"fragment <{name}> refers to itself: {' -> '.join(self.active + [name])}")
-            self.active.append(name)
-            try:
-                return self.build(self.fragments[name], f"fragment {name}")
-            finally:
-                self.active.pop()
-        if kind == "cat":
-            first_s, prev_e = self.build(node[1][0], where)
-            for item in node[1][1:]:
-                s, e = self.build(item, where)
-                nfa.eps[prev_e].append(s)
-                prev_e = e
-            return first_s, prev_e
-        if kind == "alt":
-            s, e = nfa.new(), nfa.new()
-            for branch in node[1]:
-                bs, be = self.build(branch, where)
-                nfa.eps[s].append(bs)
-                nfa.eps[be].append(e)
-            return s, e
-        if kind in ("star", "plus", "opt"):
-            s, e = nfa.new(), nfa.new()
-            is_, ie = self.build(node[1], where)
-            nfa.eps[s].append(is_)
-            nfa.eps[ie].append(e)
-            if kind != "plus":
-                nfa.eps[s].append(e)
-            if kind != "opt":
-                nfa.eps[ie].append(is_)
-            return s, e
-        if kind == "interleave":
-            event, inner = node[1], node[2]
-            if event not in self.events:
-                raise GrammarError(f"{where}: interleave_once {event!r} is not a declared event")
-            lo = len(nfa.eps)
-            s1, e1 = self.build(inner, where)  # copy 1: before the inserted event
-            mid = len(nfa.eps)
-            s2, e2 = self.build(inner, where)  # copy 2: after it
-            if len(nfa.eps) - mid != mid - lo:
-                raise AssertionError("interleave copies differ in layout")
-            for st in range(lo, mid):  # from any point of copy 1, the event jumps to the same point of copy 2
-                nfa.on[st].setdefault(event, []).append(st + (mid - lo))
-            return s1, e2
-        raise AssertionError(f"unknown node {kind}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Deterministic automaton per stream kind
-
-
-@dataclass(frozen=True)
-class _DFA:
-    start: int
-    moves: tuple[dict[str, int], ...]  # state -> event -> state
-    accepting: frozenset[int]
-
-
-def _determinize(nfa: _NFA, start: int, accept: int, alphabet: list[str]) -> _DFA:
-    first = nfa.closure([start])
-    ids = {first: 0}
-    sets = [first]
-    moves: list[dict[str, int]] = []
-    i = 0
-    while i < len(sets):
-        current = sets[i]
-        row: dict[str, int] = {}
-        for ev in alphabet:
-            targets = [t for st in current for t in nfa.on[st].get(ev, ())]
-            if not targets:
-                continue
-            nxt = nfa.closure(targets)
-            if nxt not in ids:
-                ids[nxt] = len(sets)
-                sets.append(nxt)
-            row[ev] = ids[nxt]
-        moves.append(row)
-        i += 1
-    accepting = frozenset(n for n, s in enumerate(sets) if accept in s)
-    return _DFA(0, tuple(moves), accepting)
-
-
-def _check_live(dfa: _DFA, kind: str) -> None:
-    """Every state must still be able to end legally; otherwise the grammar has a dead end."""
-    live = set(dfa.accepting)
-    changed = True
-    while changed:
-        changed = False
-        for st, row in enumerate(dfa.moves):
-            if st not in live and any(t in live for t in row.values()):
-                live.add(st)
-                changed = True
-    if len(live) != len(dfa.moves):
-        raise GrammarError(f"stream {kind}: the grammar has states from which no legal ending exists")
 
 
 def _phrase(events: Iterable[str]) -> str:
@@ -263,7 +42,7 @@ class StreamAutomaton:
     assumes up to three events went missing, else skips the offending one) so that one fault yields
     one violation, not one per later event."""
 
-    def __init__(self, grammar: "Grammar", kind: str, dfa: _DFA):
+    def __init__(self, grammar: "Grammar", kind: str, dfa: DFA):
         self._grammar = grammar
         self.kind = kind
         self._dfa = dfa
@@ -360,7 +139,7 @@ class Grammar:
     ends_with: str
     abort_with: str | None
     source: str
-    _dfas: dict[str, _DFA] = field(repr=False, default_factory=dict)
+    _dfas: dict[str, DFA] = field(repr=False, default_factory=dict)
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -389,9 +168,9 @@ class Grammar:
 def _parse_fragment(name: str, value) -> object:
     where = f"fragment {name}"
     if isinstance(value, str):
-        return _Parser(value, where).parse()
+        return Parser(value, where).parse()
     if isinstance(value, dict) and set(value) == {"interleave_once", "into"}:
-        return ("interleave", str(value["interleave_once"]), _Parser(str(value["into"]), where).parse())
+        return ("interleave", str(value["interleave_once"]), Parser(str(value["into"]), where).parse())
     raise GrammarError(f"{where}: expected a regex string or {{interleave_once, into}}, got {value!r}")
 
 
@@ -412,10 +191,10 @@ def parse_grammar(doc: dict, source: str = "<memory>") -> Grammar:
             raise GrammarError(f"{source}: every_stream names undeclared event {ev!r}")
     fragments = {name: _parse_fragment(name, value) for name, value in frag_src.items()}
     alphabet = sorted(events)
-    dfas: dict[str, _DFA] = {}
+    dfas: dict[str, DFA] = {}
     for kind, text in streams.items():
-        comp = _Compiler(fragments, events)
-        body_s, body_e = comp.build(_Parser(str(text), f"stream {kind}").parse(), f"stream {kind}")
+        comp = Compiler(fragments, events)
+        body_s, body_e = comp.build(Parser(str(text), f"stream {kind}").parse(), f"stream {kind}")
         nfa = comp.nfa
         body_states = range(len(nfa.eps))
         before_end, accept = nfa.new(), nfa.new()
@@ -424,8 +203,8 @@ def parse_grammar(doc: dict, source: str = "<memory>") -> Grammar:
             for st in body_states:  # the abort event may follow any prefix of the body
                 nfa.on[st].setdefault(abort_with, []).append(before_end)
         nfa.on[before_end].setdefault(ends_with, []).append(accept)
-        dfas[kind] = _determinize(nfa, body_s, accept, alphabet)
-        _check_live(dfas[kind], kind)
+        dfas[kind] = determinize(nfa, body_s, accept, alphabet)
+        check_live(dfas[kind], kind)
     return Grammar(events, ends_with, abort_with, source, dfas)
 
 
