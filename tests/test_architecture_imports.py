@@ -196,10 +196,22 @@ def test_dialect_layers_sit_on_top_of_the_reference_server():
     assert wrong == [], "only app.py assembles the dialect layers:\n" + show(wrong)
 
 
-def test_every_reference_module_is_under_400_lines():
-    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines())
-             for p in sorted((SRC / PACKAGE / "reference").glob("*.py"))}
+def test_every_module_in_src_is_under_400_lines():
+    sizes = {str(p.relative_to(SRC)): len(p.read_text(encoding="utf-8").splitlines())
+             for p in sorted((SRC / PACKAGE).rglob("*.py"))}
     assert {name: n for name, n in sizes.items() if n >= MAX_LINES} == {}
+
+
+def test_unsupported_is_written_in_one_place():
+    """The outcome is a type (outcomes.Unsupported), never a message prefix matched elsewhere."""
+    root = SRC.parent
+    found = [f"{p.relative_to(root)}:{n}" for folder in ("src", "suites") for p in sorted((root / folder).rglob("*.py"))
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if '"unsupported:' in line]
+    assert found == [f"src/{PACKAGE}/outcomes.py:{_line_of(SRC / PACKAGE / 'outcomes.py', chr(34) + 'unsupported:')}"]
+
+
+def _line_of(path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
 
 
 def layout_order() -> list[str]:
