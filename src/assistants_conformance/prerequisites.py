@@ -19,6 +19,7 @@ from .checks import ConformanceFailure, PrerequisiteFailed
 # The owner check of each shared starting point.
 NAMED_TOOL_CHOICE = "LIFE-018"   # a run whose tool_choice names a function pauses in requires_action
 STORE_INDEXED = "VSTORE-001"     # a vector store moves to completed once its files are indexed
+RUN_FOLLOWED = "LIFE-001"        # a run can be followed (read back) along its lifecycle to its end
 # Creating an object of a kind (the factory's creations): the object check of that kind owns it.
 CREATION = {
     "assistant": "OBJ-001",

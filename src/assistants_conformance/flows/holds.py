@@ -76,9 +76,13 @@ def run_for_ids(factory: Factory, profile) -> HeldRun:
     A target without function tools is still judged by those checks (`run.status` says which it is)."""
     if profile.has("function_tools"):
         return hold_run(factory, timeout=profile.run_poll_timeout)
+    prerequisites.remembered(factory.session_id, prerequisites.RUN_FOLLOWED)
     assistant = factory.assistant()
     thread_id = factory.thread(messages=[{"role": "user", "content": "Say hello in one short sentence."}])["id"]
     run = factory.run(thread_id, assistant["id"])
-    poll = poll_run(factory.client, thread_id, run["id"], until=TERMINAL, timeout=profile.run_poll_timeout,
-                    factory=factory)
+    try:  # a run that cannot be read back to its end is LIFE-001's failure, not the failure of its users
+        poll = poll_run(factory.client, thread_id, run["id"], until=TERMINAL, timeout=profile.run_poll_timeout,
+                        factory=factory)
+    except ConformanceFailure as exc:
+        prerequisites.judged(factory.session_id, prerequisites.RUN_FOLLOWED, exc)
     return HeldRun(assistant, thread_id, poll.final, poll)
