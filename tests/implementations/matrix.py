@@ -61,7 +61,8 @@ def summarize(document: dict, *, name: str, version: str, how: str, wall_seconds
         areas.setdefault(area, Counter())[status] += 1
         if status not in QUIET:
             entry = {"id": check["id"], "area": area, "level": check.get("level", ""), "status": status,
-                     "evidence": one_line_evidence(str(check.get("message") or ""))}
+                     "evidence": one_line_evidence(str(check.get("reason") if status == "blocked" and check.get("reason")
+                                                       else check.get("message") or ""))}
             if check.get("blocked_by"):
                 entry["blocked_by"] = check["blocked_by"]
             listed.append(entry)
@@ -180,7 +181,9 @@ def render(records: list[dict], triage: dict) -> str:
         for e in r["listed"]:
             note = verdict_for(triage, r["name"], e)
             if e["status"] not in NEEDS_TRIAGE:
-                triaged = f"follows from {', '.join(e['blocked_by'])}" if e.get("blocked_by") else ""
+                blocked_by = e.get("blocked_by")
+                owners = [blocked_by] if isinstance(blocked_by, str) else list(blocked_by or [])
+                triaged = f"follows from {', '.join(owners)} (its prerequisite)" if owners else ""
             elif note is None:
                 triaged = "**untriaged**"
             else:
