@@ -217,3 +217,15 @@ def test_a_check_declares_every_capability_and_profile_field_it_needs(pytester, 
     assert checks["DEMO-020"]["capability"] == "files, vector_stores"
     assert checks["DEMO-021"]["status"] == "unsupported"
     assert checks["DEMO-021"]["reason"] == "the target profile 'partial' declares no max_file_bytes"
+
+
+def test_checks_that_vary_by_design_say_so():
+    from assistants_conformance.catalog import collect_checks
+
+    varies = {c.id: c.varies for c in collect_checks(cached=False) if c.varies}
+    assert {"FUZZ-001", "FUZZ-005", "MODEL-001", "LOCK-006", "TOOL-010", "TOOL-020"} <= set(varies)
+    assert "LIFE-003" not in varies and all(isinstance(why, str) and why for why in varies.values())
+    document = {"checks": [{"id": "FUZZ-002", "area": "fuzz", "level": "MUST", "rule": "Rule.", "status": "unstable",
+                            "message": "unstable: the outcome changed", "varies": varies["FUZZ-002"],
+                            "outcomes": ["pass", "fail"], "duration": 0.1}], "counts": {}}
+    assert f"(varies by design: {varies['FUZZ-002']})" in summary_markdown(document)

@@ -109,7 +109,7 @@ def markdown(checks: list[CheckInfo], faults: dict[str, list[str]]) -> str:
         lines += [f"## {area} ({len(members)})", "", "| id | level | needs | rule | proven by |", "|---|---|---|---|---|"]
         for c in members:
             proven = ", ".join(f"`{f}`" for f in faults.get(c.id, [])) or "—"
-            rule = c.rule.replace("|", "\\|")
+            rule = c.rule.replace("|", "\\|") + (f" *(varies: {c.varies})*" if c.varies else "")
             capability = c.needs() or ("core" if c.core else "—")
             lines.append(f"| {c.id} | {c.level} | {capability} | {rule} | {proven} |")
         lines.append("")

@@ -29,6 +29,8 @@ class CheckInfo:
     nodeid: str
     capabilities: tuple[str, ...] = ()   # every capability the check needs (all must be declared)
     profile_fields: tuple[str, ...] = ()  # profile fields that must be set (not None)
+    varies: str | None = None  # why its outcome may differ between identical runs (random inputs, a
+                               # target's or model's choice); None: it judges the same requests every time
 
     @property
     def core(self) -> bool:
@@ -61,12 +63,14 @@ def check_info(item) -> CheckInfo | None:
         raise CheckDefinitionError(f"{item.nodeid}: level {level!r} is not one of {', '.join(LEVELS)}")
     capabilities = tuple(arg for marker in item.iter_markers("capability") for arg in marker.args)
     fields = tuple(arg for marker in item.iter_markers("profile_field") for arg in marker.args)
+    varies_marker = item.get_closest_marker("varies")
+    varies = varies_marker.args[0] if varies_marker and varies_marker.args else None
     doc = (getattr(item, "function", None) and item.function.__doc__) or ""
     rule = doc.strip().splitlines()[0].strip() if doc.strip() else ""
     if not rule:
         raise CheckDefinitionError(f"{item.nodeid}: check {check_id} has no rule (first docstring line)")
     return CheckInfo(check_id, _area(item, check_id), level, ", ".join(capabilities) or None, rule, item.nodeid,
-                     capabilities, fields)
+                     capabilities, fields, varies)
 
 
 def _area(item, check_id: str) -> str:

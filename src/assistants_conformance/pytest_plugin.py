@@ -43,6 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "level(name): MUST, SHOULD or MAY",
         "capability(name, ...): target capabilities the check needs (see specs/profiles)",
         "profile_field(name, ...): profile fields the check needs set (e.g. max_file_bytes)",
+        "varies(why): the check's outcome may differ between identical runs (random inputs, a target's choice)",
         "slow: long-running check (real expiry waits); run with --run-slow",
         "dialect(name): the check is about one dialect's own rule (azure, v1); unsupported under the others",
     ):

@@ -94,6 +94,7 @@ def observe(client, factory, thread_id: str, ops: list[Operation], exchanges: di
 
 
 @pytest.mark.check("LOCK-006")
+@pytest.mark.varies("which of the simultaneous requests wins, and when each lands, is the target's choice")
 @pytest.mark.level("MUST")
 @pytest.mark.capability("function_tools")
 def test_simultaneous_runs_respect_the_lock(factory, client, profile):

@@ -12,6 +12,7 @@ from model_machine import LISTS, LOCK, STATUS, TERMINAL_OPS, judge
 
 
 @pytest.mark.check("MODEL-001")
+@pytest.mark.varies("its operation sequences are drawn at random (hypothesis): a different sample each run")
 @pytest.mark.level("MUST")
 @pytest.mark.capability("function_tools")
 def test_thread_lock_in_random_sequences(model_run):
@@ -23,6 +24,7 @@ def test_thread_lock_in_random_sequences(model_run):
 
 
 @pytest.mark.check("MODEL-002")
+@pytest.mark.varies("its operation sequences are drawn at random (hypothesis): a different sample each run")
 @pytest.mark.level("MUST")
 @pytest.mark.capability("function_tools")
 def test_run_statuses_in_random_sequences(model_run):
@@ -34,6 +36,7 @@ def test_run_statuses_in_random_sequences(model_run):
 
 
 @pytest.mark.check("MODEL-003")
+@pytest.mark.varies("its operation sequences are drawn at random (hypothesis): a different sample each run")
 @pytest.mark.level("MUST")
 @pytest.mark.capability("function_tools")
 def test_cancel_and_submit_in_random_sequences(model_run):
@@ -45,6 +48,7 @@ def test_cancel_and_submit_in_random_sequences(model_run):
 
 
 @pytest.mark.check("MODEL-004")
+@pytest.mark.varies("its operation sequences are drawn at random (hypothesis): a different sample each run")
 @pytest.mark.level("MUST")
 @pytest.mark.capability("function_tools")
 def test_lists_in_random_sequences(model_run):

@@ -98,6 +98,7 @@ def _rules_markdown(view: dict, limit: int) -> list[str]:
                                                                 "the target)", "errors")):
         if view[key]:
             lines += [f"## {title}", ""] + [f"- `{c['id']}`: {_md_cell(_first_line(c.get('message', '')))[:300]}"
+                                              + (f" (varies by design: {_md_cell(c['varies'])})" if c.get("varies") else "")
                                               for c in view[key]] + [""]
     return lines
 

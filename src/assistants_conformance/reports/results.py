@@ -185,7 +185,7 @@ def merge_cases(cases) -> list[dict]:
         if record is None:
             record = by_id[info["id"]] = {
                 "id": info["id"], "area": info["area"], "level": info["level"],
-                "capability": info.get("capability"), "rule": info.get("rule", ""),
+                "capability": info.get("capability"), "rule": info.get("rule", ""), "varies": info.get("varies"),
                 "nodeid": info.get("nodeid", "").split("[")[0], "status": case["status"], "duration": 0.0,
                 "message": case["message"], "reason": case["reason"], "blocked_by": case["blocked_by"],
                 "errors": [], "traceback": None, "evidence": [], "exchanges": [], "cases": [],
@@ -270,7 +270,7 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-RECORD_DEFAULTS = (("level", ""), ("capability", None), ("rule", ""), ("message", ""), ("reason", ""),
+RECORD_DEFAULTS = (("level", ""), ("capability", None), ("rule", ""), ("varies", None), ("message", ""), ("reason", ""),
                    ("blocked_by", None), ("errors", []), ("traceback", None), ("outcomes", None),
                    ("duration", 0.0), ("evidence", []), ("exchanges", []), ("cases", []))
 
