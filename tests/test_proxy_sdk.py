@@ -1,0 +1,129 @@
+"""The official openai SDK's flows through the judging proxy in front of the reference server: no
+finding on the clean server, and each fault found under its check id."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+openai = pytest.importorskip("openai")
+from openai import AssistantEventHandler, OpenAI  # noqa: E402
+
+from proxy_helpers import findings, proxied_reference  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
+
+WEATHER = {"type": "function", "function": {
+    "name": "get_weather", "description": "Weather for a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+FORCE_WEATHER = {"type": "function", "function": {"name": "get_weather"}}
+HANDBOOK = b"Travel handbook.\n\nHotel costs are refunded up to 150 euros a night.\n"
+
+
+class Collector(AssistantEventHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+        self.text: list[str] = []
+
+    def on_event(self, event) -> None:
+        self.names.append(event.event)
+
+    def on_text_delta(self, delta, snapshot) -> None:
+        self.text.append(delta.value)
+
+
+def sdk(proxy) -> OpenAI:
+    return OpenAI(base_url=proxy.base_url, api_key="sk-proxy-test-key", max_retries=0, timeout=15)
+
+
+def create_and_poll(client: OpenAI, assistant) -> None:
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Reply with 'pong' please"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=20)
+    assert run.status == "completed"
+    assert client.beta.threads.runs.retrieve(thread_id=thread.id, run_id=run.id).status == "completed"
+    assert client.beta.threads.messages.list(thread_id=thread.id, run_id=run.id).data
+
+
+def stream_with_handler(client: OpenAI, assistant) -> None:
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Tell me a short story"}])
+    handler = Collector()
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id,
+                                         event_handler=handler) as stream:
+        stream.until_done()
+    assert handler.names[-1] in ("thread.run.completed", "thread.run.incomplete") and handler.text
+    client.beta.threads.messages.list(thread_id=thread.id)  # read back what the stream ended with
+
+
+def function_calling(client: OpenAI, assistant) -> None:
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Weather in Paris?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
+                                                   tool_choice=FORCE_WEATHER, poll_interval_ms=20)
+    assert run.status == "requires_action"
+    outputs = [{"tool_call_id": c.id, "output": "sunny"} for c in run.required_action.submit_tool_outputs.tool_calls]
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(thread_id=thread.id, run_id=run.id,
+                                                                tool_outputs=outputs, poll_interval_ms=20)
+    assert run.status == "completed"
+    # the same with streams: create_run to requires_action, then submit_tool_outputs_stream
+    handler = Collector()
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id, tool_choice=FORCE_WEATHER,
+                                         event_handler=handler) as stream:
+        stream.until_done()
+    run = stream.current_run
+    assert run.status == "requires_action"
+    calls = run.required_action.submit_tool_outputs.tool_calls
+    with client.beta.threads.runs.submit_tool_outputs_stream(
+            thread_id=thread.id, run_id=run.id, tool_outputs=[{"tool_call_id": c.id, "output": "rain"} for c in calls],
+            event_handler=Collector()) as stream:
+        stream.until_done()
+    client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id)
+
+
+def cancel(client: OpenAI, assistant) -> None:
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Weather in Rome?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
+                                                   tool_choice=FORCE_WEATHER, poll_interval_ms=20)
+    client.beta.threads.runs.cancel(thread_id=thread.id, run_id=run.id)
+    run = client.beta.threads.runs.poll(thread_id=thread.id, run_id=run.id, poll_interval_ms=20)
+    assert run.status == "cancelled"
+    client.beta.threads.messages.create(thread_id=thread.id, role="user", content="still there?")  # unlocked
+
+
+def file_search(client: OpenAI) -> None:
+    store = client.vector_stores.create(name="Handbook")
+    batch = client.vector_stores.file_batches.upload_and_poll(vector_store_id=store.id,
+                                                              files=[("handbook.txt", HANDBOOK)], poll_interval_ms=20)
+    assert batch.status == "completed"
+    assistant = client.beta.assistants.create(model="reference-1", instructions="Answer from the handbook.",
+                                              tools=[{"type": "file_search"}],
+                                              tool_resources={"file_search": {"vector_store_ids": [store.id]}})
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "How much of a hotel night is refunded?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=20)
+    assert run.status == "completed"
+    client.beta.threads.messages.list(thread_id=thread.id, run_id=run.id)
+    client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id)
+
+
+def test_sdk_flows_through_the_proxy_have_no_findings_on_the_clean_server(tmp_path):
+    with proxied_reference(tmp_path, token_delay_ms=1,
+                           proxy_args=("--record", str(tmp_path / "flows.har"))) as proxy:
+        client = sdk(proxy)
+        assistant = client.beta.assistants.create(model="reference-1", instructions="Be brief.", tools=[WEATHER])
+        create_and_poll(client, assistant)
+        stream_with_handler(client, assistant)
+        function_calling(client, assistant)
+        cancel(client, assistant)
+        file_search(client)
+        client.beta.assistants.list()
+        results = proxy.stop()
+    assert findings(results) == {}, json.dumps(findings(results), indent=1)
+    judged = {c["id"] for c in results["checks"]}
+    assert {"FUZZ-001", "OBJ-001", "OBJ-004", "STREAM-004", "STREAM-010", "STREAM-006", "LIFE-001",
+            "LIFE-012", "LOCK-001"} <= judged, judged
+    assert results["proxy"]["exchanges"] > 30 and results["proxy"]["dropped_judgements"] == 0
+    assert results["_exit_code"] == 0
+    for name in ("report.html", "summary.md", "junit.xml"):
+        assert (proxy.report_dir / name).exists()
