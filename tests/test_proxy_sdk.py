@@ -4,6 +4,8 @@ finding on the clean server, and each fault found under its check id."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import httpx
@@ -125,5 +127,106 @@ def test_sdk_flows_through_the_proxy_have_no_findings_on_the_clean_server(tmp_pa
             "LIFE-012", "LOCK-001"} <= judged, judged
     assert results["proxy"]["exchanges"] > 30 and results["proxy"]["dropped_judgements"] == 0
     assert results["_exit_code"] == 0
+    offline = tmp_path / "offline"
+    done = subprocess.run([sys.executable, "-m", "assistants_conformance.cli", "judge", str(tmp_path / "flows.har"),
+                           "--report-dir", str(offline)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    replayed = json.loads((offline / "results.json").read_text())
+    assert findings(replayed) == {} and replayed["proxy"]["exchanges"] == results["proxy"]["exchanges"]
     for name in ("report.html", "summary.md", "junit.xml"):
         assert (proxy.report_dir / name).exists()
+
+
+# --- faults: each found under its check id ---------------------------------------------------------------
+
+
+def message_on_locked_thread(client: OpenAI, assistant, proxy) -> None:
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Weather in Oslo?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
+                                                   tool_choice=FORCE_WEATHER, poll_interval_ms=20)
+    assert run.status == "requires_action"
+    client.beta.threads.messages.create(thread_id=thread.id, role="user", content="are you there?")  # the fault: 200
+    calls = run.required_action.submit_tool_outputs.tool_calls
+    client.beta.threads.runs.submit_tool_outputs_and_poll(
+        thread_id=thread.id, run_id=run.id, tool_outputs=[{"tool_call_id": c.id, "output": "snow"} for c in calls],
+        poll_interval_ms=20)
+
+
+def simultaneous_runs(client: OpenAI, assistant, proxy) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Weather in Lima?"}])
+
+    def create(_):
+        try:
+            return client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id,
+                                                   tool_choice=FORCE_WEATHER)
+        except openai.BadRequestError:
+            return None
+
+    with ThreadPoolExecutor(4) as pool:
+        runs = [r for r in pool.map(create, range(4)) if r is not None]
+    assert len(runs) >= 2, "the lock-race fault let only one run through"
+    for run in runs:
+        client.beta.threads.runs.poll(thread_id=thread.id, run_id=run.id, poll_interval_ms=20)
+
+
+def streamed_run(client: OpenAI, assistant, proxy) -> None:
+    stream_with_handler(client, assistant)
+
+
+def terminal_run_reread(client: OpenAI, assistant, proxy) -> None:
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Reply with 'pong' please"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=20)
+    assert run.status == "completed"
+    time.sleep(2.2)  # past the 2 s expiry window the fault flips completed runs to expired
+    client.beta.threads.runs.retrieve(thread_id=thread.id, run_id=run.id)
+
+
+def read_an_assistant(client: OpenAI, assistant, proxy) -> None:
+    client.beta.assistants.retrieve(assistant.id)
+
+
+def unknown_assistant(client: OpenAI, assistant, proxy) -> None:
+    with pytest.raises(openai.NotFoundError):
+        client.beta.assistants.retrieve("asst_does_not_exist")
+
+
+def malformed_json(client: OpenAI, assistant, proxy) -> None:
+    answer = httpx.post(f"{proxy.base_url}/threads", content=b'{"messages": [', timeout=10,
+                        headers={"Authorization": "Bearer sk-proxy-test-key", "Content-Type": "application/json",
+                                 "OpenAI-Beta": "assistants=v2"})
+    assert answer.status_code == 500  # the fault; it reached the client unchanged
+
+
+FAULTS = [
+    ("no-thread-lock", message_on_locked_thread, "LOCK-001", {}),
+    ("lock-race", simultaneous_runs, "LOCK-006", {}),
+    ("stream-reorder", streamed_run, "STREAM-004", {}),
+    ("terminal-run-mutates", terminal_run_reread, "LIFE-012", {"run_expiry_seconds": 2}),
+    ("float-timestamps", read_an_assistant, "OBJ-001", {}),
+    ("detail-errors", unknown_assistant, "ERR-014", {}),
+    ("bad-json-500", malformed_json, "FUZZ-001", {}),
+]
+
+
+@pytest.mark.parametrize("fault, flow, check_id, server_kw", FAULTS, ids=[f[0] for f in FAULTS])
+def test_each_fault_is_found_under_its_check_id(tmp_path, fault, flow, check_id, server_kw):
+    har = tmp_path / "traffic.har"
+    with proxied_reference(tmp_path, fault, token_delay_ms=1, proxy_args=("--record", str(har)), **server_kw) as proxy:
+        client = sdk(proxy)
+        assistant = client.beta.assistants.create(model="reference-1", instructions="Be brief.", tools=[WEATHER])
+        flow(client, assistant, proxy)
+        results = proxy.stop()
+    found = findings(results)
+    assert check_id in found, f"{fault}: expected a {check_id} finding, got {json.dumps(found, indent=1)}"
+    assert found[check_id].startswith(f"[{check_id} MUST]")
+    record = next(c for c in results["checks"] if c["id"] == check_id)
+    assert record["evidence"] and "sk-proxy-test-key" not in json.dumps(results)
+    assert results["_exit_code"] == 1
+    # the recording, judged offline, gives the same finding
+    offline = tmp_path / "offline"
+    done = subprocess.run([sys.executable, "-m", "assistants_conformance.cli", "judge", str(har), "--report-dir",
+                           str(offline)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert check_id in findings(json.loads((offline / "results.json").read_text()))

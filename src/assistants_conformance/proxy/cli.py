@@ -83,6 +83,7 @@ def proxy_main(argv: list[str] | None = None) -> int:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), int(port)))
+        sock.listen(2048)  # connections wait in the backlog until uvicorn accepts: ready once printed
     except OSError as exc:
         print(f"assistants-conformance proxy: cannot listen on {args.listen}: {exc}", file=sys.stderr)
         return 2
