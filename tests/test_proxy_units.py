@@ -1,0 +1,94 @@
+"""The proxy's parts without HTTP: rule table vs the catalog, routing, bounded state and evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistants_conformance.catalog import collect_checks
+from assistants_conformance.protocol.grammar import load_grammar
+from assistants_conformance.proxy.exchange import Observed
+from assistants_conformance.proxy.findings import Findings
+from assistants_conformance.proxy.judge import Judge
+from assistants_conformance.proxy.routes import Router
+from assistants_conformance.proxy.rules import RULES
+from assistants_conformance.proxy.state import State
+from assistants_conformance.spec import load_contract
+
+
+@pytest.fixture(scope="module")
+def contract():
+    return load_contract()
+
+
+def test_every_proxy_rule_is_a_catalogued_check_with_the_same_level():
+    catalog = {c.id: c for c in collect_checks()}
+    for rule in RULES:
+        assert rule.check_id in catalog, rule.check_id
+        assert catalog[rule.check_id].level == rule.level, rule.check_id
+
+
+def test_routes_prefer_literal_segments_and_strip_the_api_base(contract):
+    router = Router(contract, "/v1")
+    assert router.match("POST", "/v1/threads/runs").template == "/threads/runs"
+    route = router.match("GET", "/v1/threads/thread_1/runs/run_2")
+    assert route.template == "/threads/{thread_id}/runs/{run_id}" and route.params == {"thread_id": "thread_1",
+                                                                                      "run_id": "run_2"}
+    assert router.match("GET", "/other/threads") is None and router.match("PATCH", "/v1/threads") is None
+    assert Router(contract, "/openai").match("GET", "/openai/assistants").template == "/assistants"
+
+
+def test_state_tables_are_bounded_and_count_what_they_forget():
+    reported = []
+    state = State(lambda check_id: None, lambda *a: reported.append(a), max_runs=10, max_threads=5)
+    for i in range(100):
+        state.run_seen({"id": f"run_{i}", "status": "queued"}, i, i + 0.5, None, "GET")
+        state.lock_op(f"thread_{i}", "create_message", i, i + 0.5, "ok", None)
+    assert len(state.runs) == 10 and state.runs.evicted == 90
+    assert len(state.threads) == 5 and state.threads.evicted == 95
+    assert reported == []
+
+
+def test_a_terminal_run_that_changes_and_an_impossible_step_are_reported_once():
+    reported = []
+    state = State(lambda check_id: None, lambda check_id, message, sources: reported.append(check_id))
+    state.run_seen({"id": "run_1", "status": "cancelling"}, 0, 1, None, "GET")
+    state.run_seen({"id": "run_1", "status": "in_progress"}, 2, 3, None, "GET")  # cancelling -> in_progress: never
+    state.run_seen({"id": "run_1", "status": "queued"}, 4, 5, None, "GET")
+    state.run_seen({"id": "run_2", "status": "completed"}, 0, 1, None, "GET")
+    state.run_seen({"id": "run_2", "status": "expired"}, 2, 3, None, "GET")
+    state.run_seen({"id": "run_2", "status": "failed"}, 4, 5, None, "GET")
+    assert reported == ["LIFE-001", "LIFE-012"]
+
+
+def test_overlapping_reads_are_not_ordered():
+    reported = []
+    state = State(lambda check_id: None, lambda *a: reported.append(a))
+    state.run_seen({"id": "run_1", "status": "completed"}, 0, 2, None, "GET")
+    state.run_seen({"id": "run_1", "status": "in_progress"}, 1, 3, None, "GET")  # began before the first ended
+    assert reported == []
+
+
+def test_findings_keep_capped_evidence_and_count_the_rest():
+    findings = Findings(max_kept=3)
+    for i in range(20):
+        findings.add("FUZZ-001", f"answered 500 ({i})", [{"kind": "text", "text": "x"}], seq=i)
+    [record] = findings.records({})
+    assert record["status"] == "fail" and len(record["cases"]) == 3 and record["findings"] == 20
+    assert findings.dropped_evidence == 17 and "(and 19 more findings of this rule)" in record["message"]
+
+
+def test_a_stream_judged_chunk_by_chunk_in_any_split(contract):
+    judge = Judge(contract, load_grammar())
+    body = (b"event: thread.run.created\ndata: {\"id\": \"run_1\", \"object\": \"thread.run\", \"status\": \"queued\"}\n\n"
+            b"event: done\ndata: [DONE]\n\n")
+    ex = Observed(1, "POST", "http://t/v1/threads/thread_1/runs", "/v1/threads/thread_1/runs", {},
+                  b'{"assistant_id": "asst_1", "stream": true}', 0.0, status=200,
+                  response_headers={"content-type": "text/event-stream"}, ended=1.0)
+    judge.begin(ex)
+    for i in range(0, len(body), 7):
+        judge.chunk(ex, body[i:i + 7], 0.5)
+    judge.end(ex)
+    assert judge.stats["events"] == 2
+    found = set(judge.findings.found)
+    assert "STREAM-004" in found  # created, then done: the grammar wants queued, in_progress, ...
+    assert "FUZZ-001" not in found
