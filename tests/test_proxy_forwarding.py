@@ -118,10 +118,12 @@ def test_no_answer_from_the_target_is_a_502_marked_as_the_proxys(proxy):
 
 
 def test_report_on_demand_counts_what_passed(proxy):
+    for path in ("plain", "plain", "hangup"):
+        httpx.get(f"{proxy.root_url}/v1/{path}", timeout=5)
     time.sleep(0.2)
     status = httpx.get(f"{proxy.root_url}/_conformance/status", timeout=5).json()
     assert "exchanges" in status["summary"]
     answer = proxy.report_now()
     assert (proxy.report_dir / "results.json").exists() and (proxy.report_dir / "report.html").exists()
-    assert answer["proxy"]["exchanges"] >= 5 and answer["proxy"]["upstream_errors"] >= 1
+    assert answer["proxy"]["exchanges"] >= 2 and answer["proxy"]["upstream_errors"] >= 1
     assert httpx.get(f"{proxy.root_url}/_conformance/nope", timeout=5).status_code == 404

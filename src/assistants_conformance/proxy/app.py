@@ -5,7 +5,7 @@ retries; the answer's status, headers and body bytes come back as they arrive (`
 bodies stay compressed). A copy of the bytes (bounded) and the stream chunks go into a bounded queue; a
 worker task judges them (judge.Judge). When the queue is full the exchange is marked lost and counted,
 never waited for. A target that breaks off a body mid-way makes the proxy drop the client's connection
-the same way; a client that hangs up on a stream closes the upstream one. The one thing the proxy must
+the same way; a client that hangs up on a stream closes the upstream one. (upstream.py is the client.) The one thing the proxy must
 answer itself is a request the target never answered (no connection, no response): 502 with
 `x-conformance-proxy: upstream-error` and an error envelope saying so.
 
@@ -21,17 +21,16 @@ import logging
 import time
 from typing import Any, Awaitable, Callable
 
-import httpx
-
 from .exchange import MAX_BODY, Observed
 from .judge import Judge
+from .upstream import BodyBroken, Pool, Response, UpstreamError
 
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
                         b"trailer", b"transfer-encoding", b"upgrade", b"proxy-connection"})
-REQUEST_DROPPED = HOP_BY_HOP | {b"host", b"content-length"}
+REQUEST_DROPPED = HOP_BY_HOP | {b"host", b"content-length", b"expect"}  # the body is already read
 CONTROL_PREFIX = "/_conformance/"
 QUEUE_SIZE = 20_000
-YIELD_EVERY = 32  # judged items between two yields to the forwarding
+SLICE_SECONDS = 0.0002  # judging done in one go before forwarding gets the loop back
 
 
 class TargetBrokeOff(Exception):
@@ -89,15 +88,13 @@ class JudgeFeed:
     async def run(self) -> None:
         queue = self.queue
         while True:
-            item = await queue.get()
-            self.process(item)
+            self.process(await queue.get())
             queue.task_done()
-            n = 0
-            while not queue.empty() and n < YIELD_EVERY:
+            until = time.perf_counter() + SLICE_SECONDS
+            while not queue.empty() and time.perf_counter() < until:
                 self.process(queue.get_nowait())
                 queue.task_done()
-                n += 1
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # forwarding waits for at most one slice of judging
 
     def drain(self) -> None:
         """Judge what is left (at shutdown, the loop no longer forwarding)."""
@@ -107,12 +104,12 @@ class JudgeFeed:
 
 
 class ProxyApp:
-    def __init__(self, target_root: str, feed: JudgeFeed, client: httpx.AsyncClient, *,
+    def __init__(self, target_root: str, feed: JudgeFeed, pool: Pool, *, timeout: float | None = 600.0,
                  control: Callable[[str], Awaitable[tuple[int, dict]]] | None = None,
                  on_startup: Callable[[], Awaitable[None]] | None = None,
                  on_shutdown: Callable[[], Awaitable[None]] | None = None):
         self.origin = target_root.rstrip("/")
-        self.feed, self.client = feed, client
+        self.feed, self.pool, self.timeout = feed, pool, timeout
         self.control, self.on_startup, self.on_shutdown = control, on_startup, on_shutdown
         self.seq = 0
         self.upstream_errors = 0
@@ -148,17 +145,17 @@ class ProxyApp:
                       body[:MAX_BODY], started)
         feed = self.feed
         try:
-            response = await self.client.send(httpx.Request(method, url, headers=headers, content=body), stream=True)
-        except httpx.HTTPError as exc:
+            response = await self.pool.send(method, url, headers, body, self.timeout)
+        except UpstreamError as exc:
             self.upstream_errors += 1
-            ex.error = f"no answer from the target: {type(exc).__name__}: {exc}"
+            ex.error = f"no answer from the target: {exc}"
             ex.ended = time.time()
             feed.put(ex, ("end", ex))
             await _upstream_error(send, ex.error)
             return
-        ex.status = response.status_code
+        ex.status = response.status
         ex.headers_at = time.time()
-        raw = response.headers.raw
+        raw = response.headers
         ex.response_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
         streaming = ex.is_stream
         await send({"type": "http.response.start", "status": ex.status,
@@ -169,30 +166,30 @@ class ProxyApp:
         else:
             await self._relay(ex, response, send)
 
-    async def _relay(self, ex: Observed, response: httpx.Response, send: Callable) -> None:
+    async def _relay(self, ex: Observed, response: Response, send: Callable) -> None:
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.body(self.timeout):
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 ex.keep(chunk)
-        except httpx.HTTPError as exc:
+        except BodyBroken as exc:
             self._broke_off(ex, exc)
             raise TargetBrokeOff(ex.error) from None
         finally:
-            await response.aclose()
+            response.close()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         ex.ended = time.time()
         self.feed.put(ex, ("end", ex))
 
-    async def _relay_stream(self, ex: Observed, response: httpx.Response, receive: Callable, send: Callable) -> None:
+    async def _relay_stream(self, ex: Observed, response: Response, receive: Callable, send: Callable) -> None:
         feed = self.feed
         task = asyncio.current_task()
         watcher = asyncio.create_task(_watch_disconnect(receive, ex, task))
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.body(self.timeout):
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 ex.keep(chunk)
                 feed.put(ex, ("chunk", ex, chunk, time.time()))
-        except httpx.HTTPError as exc:
+        except BodyBroken as exc:
             self._broke_off(ex, exc)
             raise TargetBrokeOff(ex.error) from None
         except asyncio.CancelledError:
@@ -203,13 +200,13 @@ class ProxyApp:
             raise
         finally:
             watcher.cancel()
-            await response.aclose()
+            response.close()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         ex.ended = time.time()
         feed.put(ex, ("end", ex))
 
     def _broke_off(self, ex: Observed, exc: Exception) -> None:
-        ex.error = f"the target broke off the body after {ex.body_bytes} bytes ({type(exc).__name__}: {exc})"
+        ex.error = f"the target broke off the body after {ex.body_bytes} bytes ({exc})"
         ex.ended = time.time()
         self.feed.put(ex, ("end", ex))
 

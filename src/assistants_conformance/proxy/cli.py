@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import signal
 import socket
 import sys
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
-import httpx
 import uvicorn
 
 from ..config import ConfigError
@@ -27,6 +27,7 @@ from . import report
 from .app import JudgeFeed, ProxyApp
 from .har import HarRecorder, judge_entries, read_har
 from .judge import Judge
+from .upstream import Pool
 
 DEFAULT_LISTEN = "127.0.0.1:8900"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -126,17 +127,15 @@ class ProxyRuntime:
         self.feed = JudgeFeed(judge, self.recorder)
         self.catalog: report.Catalog | None = None  # loaded once listening (its collection swaps sys.stdout)
         self.started = time.time()
-        self.client: httpx.AsyncClient | None = None
+        self.pool = Pool()
         self.tasks: list[asyncio.Task] = []
         self.exit_code = 0
-        self.app = ProxyApp(origin, self.feed, None, control=self.control,  # type: ignore[arg-type]
+        self.app = ProxyApp(origin, self.feed, self.pool, timeout=args.upstream_timeout, control=self.control,
                             on_startup=self.startup, on_shutdown=self.shutdown)
 
     async def startup(self) -> None:
+        gc.freeze()  # the contract and grammar are loaded for good: keep them out of every collection
         self.catalog = report.Catalog()
-        timeout = httpx.Timeout(self.args.upstream_timeout, connect=10.0, pool=self.args.upstream_timeout)
-        limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30)
-        self.client = self.app.client = httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False)
         self.tasks.append(asyncio.create_task(self.feed.run()))
         if not self.args.quiet:
             self.tasks.append(asyncio.create_task(self._live()))
@@ -147,8 +146,7 @@ class ProxyRuntime:
         for task in self.tasks:
             task.cancel()
         self.feed.drain()
-        if self.client is not None:
-            await self.client.aclose()
+        self.pool.close()
         if self.recorder is not None:
             self.recorder.close()
         doc = self.document()

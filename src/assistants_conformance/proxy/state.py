@@ -64,6 +64,8 @@ class RunState:
 class ThreadState:
     ops: list[history.Operation] = field(default_factory=list)
     sources: dict[str, Any] = field(default_factory=dict)  # op id -> Observed
+    messages: int = 0  # accepted create_message operations in ops
+    runs: set = field(default_factory=set)  # run ids (or create op ids) the ops name
 
 
 class State:
@@ -82,7 +84,8 @@ class State:
         if not isinstance(run_id, str) or not isinstance(status, str):
             return
         state = self.runs.touch(run_id, RunState)
-        fields = tuple(_frozen(run.get(name)) for name in ENDING_FIELDS)
+        terminal = status in transitions.TERMINAL
+        fields = tuple(_frozen(run.get(name)) for name in ENDING_FIELDS) if terminal else ()
         before = [s for s in state.seen if s.end <= start]
         if before:
             prior = max(before, key=lambda s: s.end)
@@ -116,23 +119,32 @@ class State:
         thread = self.threads.touch(thread_id, ThreadState)
         self._op += 1
         op = history.Operation(f"op{self._op}", thread_id, kind, start, end, outcome, run_id, status)
-        thread.ops.append(op)
+        ops = thread.ops
+        if (kind in _READS and len(ops) >= 2 and _same_read(ops[-1], op) and _same_read(ops[-2], op)
+                and ops[-1].start <= start):
+            # a poll like the two before it: the middle one constrains nothing the first and the last do not
+            thread.sources.pop(ops.pop().op_id, None)
+        ops.append(op)
         thread.sources[op.op_id] = source
-        if len(thread.ops) > MAX_OPS_PER_THREAD:
-            gone = thread.ops.pop(0)
+        if kind == "create_message" and outcome == "ok":
+            thread.messages += 1
+        if len(ops) > MAX_OPS_PER_THREAD:
+            gone = ops.pop(0)
             thread.sources.pop(gone.op_id, None)
-        self._check_thread(thread_id, thread)
+            thread.messages -= gone.kind == "create_message" and gone.outcome == "ok"
+        if run_id is not None and run_id not in thread.runs:
+            thread.runs.add(run_id)
+        elif kind == "create_run" and run_id is None:
+            thread.runs.add(op.op_id)
+        if thread.messages or len(thread.runs) >= 2:
+            self._check_thread(thread_id, thread)
 
     def _check_thread(self, thread_id: str, thread: ThreadState) -> None:
-        ops = [o for o in thread.ops if o.outcome != "fail"]
-        messages = [o for o in ops if o.kind == "create_message"]
-        runs = {o.run_id or o.op_id for o in ops if o.kind == "create_run" or o.run_id}
-        if not (messages and runs) and len(runs) < 2:
-            return  # nothing that could contend for the lock
+        """Only called when something could contend for the lock (a message beside a run, or two runs)."""
         verdict = history.check_thread_history(thread.ops)
-        if messages:
+        if thread.messages:
             self.judge("LOCK-001")
-        creates = [o for o in ops if o.kind == "create_run"]
+        creates = [o for o in thread.ops if o.kind == "create_run" and o.outcome != "fail"]
         if len(creates) >= 2:
             self.judge("LOCK-006" if _overlapping(creates) else "LOCK-002")
         if verdict.verdict == "unknown":
@@ -159,6 +171,7 @@ class State:
                     f"{verdict.explanation}", sources)
         thread.ops.clear()  # judged: start afresh, so one violation is reported once
         thread.sources.clear()
+        thread.messages, thread.runs = 0, set()
 
     # --- what streams ended with ---------------------------------------------------------------------
     def streamed_object(self, object_id: str, kind: str, status: Any, texts: dict | None, source: Any) -> None:
@@ -181,6 +194,13 @@ class State:
                 self.report("STREAM-006", f"message {obj.get('id')}: streamed text {_short(seen['texts'])} but "
                             f"read back {_short(texts)}", [seen["source"], source])
                 self.streamed.pop(obj.get("id"), None)
+
+
+_READS = frozenset({"get_run", "observation"})
+
+
+def _same_read(a: history.Operation, b: history.Operation) -> bool:
+    return a.kind in _READS and a.run_id == b.run_id and a.status == b.status and a.outcome == b.outcome == "ok"
 
 
 _FINAL = {"message": transitions.MESSAGE_TERMINAL, "step": transitions.STEP_TERMINAL}
