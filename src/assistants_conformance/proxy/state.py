@@ -118,7 +118,11 @@ class State:
             status = None  # an unknown status is the contract's finding, not the history's
         thread = self.threads.touch(thread_id, ThreadState)
         self._op += 1
-        op = history.Operation(f"op{self._op}", thread_id, kind, start, end, outcome, run_id, status)
+        seq = getattr(source, "seq", None)  # ops are named by their exchange: #N, the Nth through the proxy
+        op_id = f"#{seq}" if seq is not None else f"op{self._op}"
+        if op_id in thread.sources:
+            op_id = f"{op_id}.{self._op}"
+        op = history.Operation(op_id, thread_id, kind, start, end, outcome, run_id, status)
         ops = thread.ops
         if (kind in _READS and len(ops) >= 2 and _same_read(ops[-1], op) and _same_read(ops[-2], op)
                 and ops[-1].start <= start):
@@ -167,8 +171,8 @@ class State:
             source = thread.sources.get(op.op_id)
             if source is not None and source not in sources:
                 sources.append(source)
-        self.report(check_id, f"the thread lock was not kept on {thread_id} (history checker): "
-                    f"{verdict.explanation}", sources)
+        self.report(check_id, f"the thread lock was not kept (history checker; #N is the Nth exchange through "
+                    f"the proxy): {verdict.explanation}", sources)
         thread.ops.clear()  # judged: start afresh, so one violation is reported once
         thread.sources.clear()
         thread.messages, thread.runs = 0, set()
