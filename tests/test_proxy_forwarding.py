@@ -48,7 +48,7 @@ class Target(socketserver.BaseRequestHandler):
             send(STREAM_HEAD + _chunk(FIRST))
             RELEASE.wait(10)
             send(_chunk(LAST) + b"0\r\n\r\n")
-        elif path.startswith(b"/v1/stall"):
+        elif b"stall" in path:
             send(STREAM_HEAD + _chunk(FIRST))
             self.request.settimeout(10)
             try:
@@ -105,7 +105,8 @@ def test_a_body_the_target_broke_off_breaks_off_at_the_client(target, proxy):
 def test_a_stalled_target_stalls_the_client_and_a_client_that_gives_up_closes_the_upstream(proxy):
     STALLED_CLOSED.clear()
     with pytest.raises(httpx.ReadTimeout):
-        with httpx.stream("POST", f"{proxy.root_url}/v1/stall", timeout=httpx.Timeout(5, read=0.5)) as answer:
+        with httpx.stream("POST", f"{proxy.root_url}/v1/threads/thread_stall/runs", json={"stream": True},
+                          timeout=httpx.Timeout(5, read=0.5)) as answer:
             for _ in answer.iter_raw():
                 pass
     assert STALLED_CLOSED.wait(5), "the proxy kept the stalled upstream open after its client left"
@@ -127,3 +128,17 @@ def test_report_on_demand_counts_what_passed(proxy):
     assert (proxy.report_dir / "results.json").exists() and (proxy.report_dir / "report.html").exists()
     assert answer["proxy"]["exchanges"] >= 2 and answer["proxy"]["upstream_errors"] >= 1
     assert httpx.get(f"{proxy.root_url}/_conformance/nope", timeout=5).status_code == 404
+
+
+def test_the_upstream_timeout_bounds_a_stalled_target(target, tmp_path):
+    bounded = start_proxy(target + "/v1", tmp_path, "--upstream-timeout", "0.5")
+    try:
+        with pytest.raises(httpx.RemoteProtocolError):  # the proxy gave up on the target: the body breaks off
+            with httpx.stream("POST", f"{bounded.root_url}/v1/threads/thread_stall/runs", json={"stream": True},
+                              timeout=5) as answer:
+                for _ in answer.iter_raw():
+                    pass
+    finally:
+        results = bounded.stop()
+    [record] = [c for c in results["checks"] if c["id"] == "STREAM-003"]
+    assert record["status"] == "fail" and "no bytes from the target for 0.5 s" in record["message"]

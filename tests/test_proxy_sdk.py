@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 openai = pytest.importorskip("openai")
-from openai import AssistantEventHandler, OpenAI  # noqa: E402
+from openai import OpenAI  # noqa: E402
 
 from proxy_helpers import findings, proxied_reference  # noqa: E402
+from test_reference_sdk import Collector  # noqa: E402  (the SDK event handler those tests use)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 
@@ -23,19 +24,6 @@ WEATHER = {"type": "function", "function": {
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
 FORCE_WEATHER = {"type": "function", "function": {"name": "get_weather"}}
 HANDBOOK = b"Travel handbook.\n\nHotel costs are refunded up to 150 euros a night.\n"
-
-
-class Collector(AssistantEventHandler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-        self.text: list[str] = []
-
-    def on_event(self, event) -> None:
-        self.names.append(event.event)
-
-    def on_text_delta(self, delta, snapshot) -> None:
-        self.text.append(delta.value)
 
 
 def sdk(proxy) -> OpenAI:

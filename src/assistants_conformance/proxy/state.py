@@ -85,7 +85,7 @@ class State:
             return
         state = self.runs.touch(run_id, RunState)
         terminal = status in transitions.TERMINAL
-        fields = tuple(_frozen(run.get(name)) for name in ENDING_FIELDS) if terminal else ()
+        fields = tuple(run.get(name) for name in ENDING_FIELDS) if terminal else ()  # compared with ==
         before = [s for s in state.seen if s.end <= start]
         if before:
             prior = max(before, key=lambda s: s.end)
@@ -213,14 +213,6 @@ _FINAL = {"message": transitions.MESSAGE_TERMINAL, "step": transitions.STEP_TERM
 def _overlapping(ops: list[history.Operation]) -> bool:
     ops = sorted(ops, key=lambda o: o.start)
     return any(b.start < a.end for a, b in zip(ops, ops[1:]))
-
-
-def _frozen(value: Any) -> Any:
-    if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
-    return value
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -77,12 +77,16 @@ class Response:
                     if self._error:
                         raise BodyBroken(self._error)
                     return
-                self._waiter = loop.create_future()
+                waiter = self._waiter = loop.create_future()
+                timer = loop.call_later(timeout, _expire, waiter) if timeout else None
                 try:
-                    await asyncio.wait_for(self._waiter, timeout)
+                    await waiter
                 except asyncio.TimeoutError:
                     self._conn.close()
                     raise BodyBroken(f"no bytes from the target for {timeout:g} s") from None
+                finally:
+                    if timer is not None:
+                        timer.cancel()
         finally:
             self._waiter = None
             if not self._done:
@@ -198,6 +202,12 @@ class _Connection(asyncio.Protocol):
         self.close()
 
 
+def _expire(future: asyncio.Future) -> None:
+    """A timer's end (cheaper than asyncio.wait_for, which wraps every wait in a task)."""
+    if not future.done():
+        future.set_exception(asyncio.TimeoutError())
+
+
 class Pool:
     """Idle keep-alive connections per (scheme, host, port); a connection serves one request at a time."""
 
@@ -230,14 +240,18 @@ class Pool:
         conn.head_request = method == "HEAD"
         conn._length_known = False
         conn.transport.write(b"".join(head) + body)
+        timer = loop.call_later(timeout, _expire, conn.headers_done) if timeout else None
         try:
-            await asyncio.wait_for(conn.headers_done, timeout)
+            await conn.headers_done
         except asyncio.TimeoutError:
             conn.close()
             raise UpstreamError(f"no answer from the target within {timeout:g} s") from None
         except asyncio.CancelledError:
             conn.close()
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
         return response
 
     def _idle_connection(self, key: tuple) -> _Connection | None:
