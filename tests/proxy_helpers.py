@@ -68,13 +68,16 @@ def start_proxy(target_url: str, folder: Path, *extra: str, startup_timeout: flo
 
 
 @contextlib.contextmanager
-def proxied_reference(folder: Path, *faults: str, proxy_args: tuple[str, ...] = (), **server_kw) -> Iterator[Proxy]:
-    """A reference server (with these faults) and a proxy in front of it; both stopped afterwards."""
+def proxied_reference(folder: Path, *faults: str, proxy_args: tuple[str, ...] = (), dialect: str = "openai",
+                      **server_kw) -> Iterator[Proxy]:
+    """A reference server (with these faults) and a proxy in front of it; both stopped afterwards. Under
+    dialect azure the proxy's target is the server's root (the Azure endpoint; the API base is /openai)."""
     server = ReferenceServer(faults=faults, db_path=str(folder / "reference.sqlite3"),
                              log_path=str(folder / "reference.stderr.log"), **server_kw)
     folder.mkdir(parents=True, exist_ok=True)
     with server:
-        proxy = start_proxy(server.base_url, folder / "proxy", *proxy_args)
+        target = server.root_url if dialect == "azure" else server.base_url
+        proxy = start_proxy(target, folder / "proxy", "--dialect", dialect, *proxy_args)
         try:
             yield proxy
         finally:

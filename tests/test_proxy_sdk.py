@@ -218,3 +218,27 @@ def test_each_fault_is_found_under_its_check_id(tmp_path, fault, flow, check_id,
                            str(offline)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr
     assert check_id in findings(json.loads((offline / "results.json").read_text()))
+
+
+def test_the_azure_sdk_through_the_proxy_has_no_findings(tmp_path):
+    """AzureOpenAI's own flow (threads, messages, a function run submitted and polled, a 404) judged under
+    --dialect azure: the /openai routes, api-version, the azure contract overlay."""
+    with proxied_reference(tmp_path, dialect="azure", token_delay_ms=1) as proxy:
+        azure = openai.AzureOpenAI(azure_endpoint=proxy.root_url, api_version="2024-08-01-preview",
+                                   api_key="sk-proxy-test-key", max_retries=0, timeout=15)
+        assistant = azure.beta.assistants.create(model="reference-1", instructions="Be brief.", tools=[WEATHER])
+        thread = azure.beta.threads.create(messages=[{"role": "user", "content": "Weather in Oslo?"}])
+        azure.beta.threads.update(thread.id, metadata={"seen": "yes"})
+        run = azure.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
+                                                      tool_choice=FORCE_WEATHER, poll_interval_ms=20)
+        calls = run.required_action.submit_tool_outputs.tool_calls
+        run = azure.beta.threads.runs.submit_tool_outputs_and_poll(
+            thread_id=thread.id, run_id=run.id, tool_outputs=[{"tool_call_id": c.id, "output": "snow"} for c in calls],
+            poll_interval_ms=20)
+        assert run.status == "completed"
+        azure.beta.threads.messages.list(thread.id)
+        with pytest.raises(openai.NotFoundError):
+            azure.beta.threads.retrieve("thread_does_not_exist")
+        results = proxy.stop()
+    assert findings(results) == {}, json.dumps(findings(results), indent=1)
+    assert {"OBJ-004", "LIFE-001", "ERR-014"} <= {c["id"] for c in results["checks"]}
