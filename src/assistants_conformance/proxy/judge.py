@@ -32,7 +32,8 @@ from .rules import GRAMMAR_CHECKS, STREAM_RULE_CHECKS, STREAM_RULE_DEFAULT, obje
 from .state import State
 
 MAX_STREAM_EVENTS = 20_000  # events of one stream kept for the cross-event rules (past it: not judged)
-EVIDENCE_EVENTS = 300  # events of one stream shown in a finding
+EVIDENCE_EVENTS = 300  # events of one stream shown in a finding made while it is judged
+RETAINED_EVENTS = 60  # kept once it is judged (the state may hold on to the exchange)
 STREAM_KINDS = {"/threads/{thread_id}/runs": "create_run", "/threads/runs": "create_thread_and_run",
                 "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs": "submit_tool_outputs"}
 RUN_OBSERVATIONS = {  # (method, template) -> history operation kind of a run read in the answer
@@ -47,7 +48,7 @@ RUN_OBSERVATIONS = {  # (method, template) -> history operation kind of a run re
 class StreamJudging:
     kind: str | None
     automaton: StreamAutomaton | None
-    parser: SSEParser = field(default_factory=SSEParser)
+    parser: SSEParser | None = field(default_factory=SSEParser)
     decoder: Any = None  # zlib decompressobj for a compressed body
     events: list[tuple[str, Any]] = field(default_factory=list)
     shown: list[SSEEvent] = field(default_factory=list)
@@ -116,7 +117,7 @@ class Judge:
             except zlib.error:
                 stream.decoder, judging.stream = None, None
                 return
-        for event in stream.parser.feed(data, at):
+        for event in stream.parser.feed(data, at) if stream.parser is not None else ():
             self._event(ex, stream, event)
 
     def end(self, ex: Observed) -> None:
@@ -130,8 +131,11 @@ class Judge:
             self.findings.judge("FUZZ-001")
             if ex.status >= 500:
                 self._report("FUZZ-001", f"{ex.method} {_path(ex)} was answered {ex.status}", [ex.evidence()], ex)
-        if judging.stream is not None:
-            self._end_stream(ex, judging.stream)
+        stream = judging.stream
+        if stream is not None:
+            self._end_stream(ex, stream)
+            stream.events, stream.parser = [], None  # judged: free the payloads
+            del stream.shown[RETAINED_EVENTS:]  # what a later finding about this stream may still show
             return
         body = self._body(ex)
         if in_api and ex.status >= 400 and ex.method != "HEAD":
@@ -291,7 +295,7 @@ class Judge:
                                            stream_rules.text_parts(data.get("content")), ex)
             elif name.startswith("thread.run.step.") and name.rsplit(".", 1)[1] not in ("created", "in_progress"):
                 self.state.streamed_object(data.get("id"), "step", data.get("status"), None, ex)
-        stream.events = []  # judged: free the payloads (the shown events stay for evidence)
+
 
     def _stream_finding(self, ex: Observed, stream: StreamJudging, check_id: str, message: str) -> None:
         if check_id in stream.reported:
