@@ -193,11 +193,13 @@ class ProxyApp:
             self._broke_off(ex, exc)
             raise TargetBrokeOff(ex.error) from None
         except asyncio.CancelledError:
-            ex.client_gone = True
-            ex.error = ex.error or "the client closed the connection"
             ex.ended = time.time()
+            if not ex.client_gone:  # the server is stopping: not ours to swallow
+                raise
+            ex.error = ex.error or "the client closed the connection"
             feed.put(ex, ("end", ex))
-            raise
+            task.uncancel()  # our watcher's cancel: the client left, nothing more to send
+            return
         finally:
             watcher.cancel()
             response.close()

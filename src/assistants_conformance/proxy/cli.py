@@ -98,7 +98,7 @@ def proxy_main(argv: list[str] | None = None) -> int:
           f"  point the SDK at base_url=http://{shown_host}:{bound}{parts.path}; report: {runtime.report_dir}/ "
           f"(GET /_conformance/report writes it now; Ctrl-C writes it and stops)", flush=True)
     config = uvicorn.Config(runtime.app, lifespan="on", log_level="warning", access_log=False, server_header=False,
-                            date_header=False, timeout_graceful_shutdown=5)
+                            date_header=False, proxy_headers=False, timeout_graceful_shutdown=5)
     _Server(config).run(sockets=[sock])
     return runtime.exit_code
 
