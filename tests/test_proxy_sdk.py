@@ -108,6 +108,9 @@ def test_sdk_flows_through_the_proxy_have_no_findings_on_the_clean_server(tmp_pa
         cancel(client, assistant)
         file_search(client)
         client.beta.assistants.list()
+        big = bytes(range(256)) * 24_000  # 6 MB: uvicorn hands it over in pieces, forwarded as they arrive
+        uploaded = client.files.create(file=("big.bin", big), purpose="assistants")
+        assert uploaded.bytes == len(big) and client.files.content(uploaded.id).read() == big
         results = proxy.stop()
     assert findings(results) == {}, json.dumps(findings(results), indent=1)
     judged = {c["id"] for c in results["checks"]}

@@ -92,3 +92,34 @@ def test_a_stream_judged_chunk_by_chunk_in_any_split(contract):
     found = set(judge.findings.found)
     assert "STREAM-004" in found  # created, then done: the grammar wants queued, in_progress, ...
     assert "FUZZ-001" not in found
+
+
+def test_a_gzip_answer_is_judged_decoded_and_an_unknown_encoding_is_counted(contract):
+    import gzip
+    import json
+
+    judge = Judge(contract, load_grammar())
+    body = {"id": "asst_1", "object": "assistant", "created_at": 1.5, "name": None, "description": None,
+            "model": "m", "instructions": None, "tools": [], "metadata": {}}
+    for i, (encoding, data) in enumerate([("gzip", gzip.compress(json.dumps(body).encode())), ("br", b"\x00")]):
+        ex = Observed(i, "GET", "http://t/v1/assistants/asst_1", "/v1/assistants/asst_1", {}, b"", 0.0, status=200,
+                      response_headers={"content-type": "application/json", "content-encoding": encoding}, ended=0.1)
+        ex.keep(data)
+        judge.begin(ex)
+        judge.end(ex)
+    assert judge.findings.found["OBJ-001"] == 1  # created_at 1.5, seen through the gzip
+    assert judge.stats["undecodable"] == 1
+
+
+def test_overlapping_requests_that_could_have_taken_turns_and_unknown_outcomes_are_not_findings():
+    reported = []
+    state = State(lambda check_id: None, lambda *a: reported.append(a))
+    for i in range(20):  # twenty overlapping create-run requests, each run seen queued: they may have taken turns
+        state.lock_op("thread_1", "create_run", 0.0, 10.0 + i, "ok", None, f"run_{i}", "queued")
+    for i in range(20):  # runs whose creation got no answer may never have existed: never a violation
+        state.lock_op("thread_2", "create_run", 0.0, 1.0, "unknown", None, f"run_x{i}", None)
+        state.lock_op("thread_2", "create_message", 0.5, 0.6, "ok", None)
+    assert reported == []
+    state.lock_op("thread_1", "get_run", 30.0, 31.0, "ok", None, "run_0", "requires_action")
+    state.lock_op("thread_1", "get_run", 30.0, 31.0, "ok", None, "run_1", "requires_action")
+    assert [r[0] for r in reported] == ["LOCK-006"]  # now two were certainly active at once

@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from .exchange import MAX_BODY, Observed
 from .judge import Judge
@@ -126,14 +126,21 @@ class ProxyApp:
 
     async def _forward(self, scope: dict, receive: Callable, send: Callable) -> None:
         started = time.time()
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        message = await receive()
         if message["type"] == "http.disconnect":
             return
+        body = message.get("body", b"")
+        length = _content_length(scope["headers"])
+        rest = None
+        if message.get("more_body"):
+            if length is None:  # a chunked request body (rare from API clients): read it whole
+                parts = [body]
+                while message.get("more_body"):
+                    message = await receive()
+                    parts.append(message.get("body", b""))
+                body = b"".join(parts)
+            else:  # a large body (an upload): forwarded as it arrives, its head kept for judging
+                rest = _rest_of_body(receive)
         method = scope["method"]
         path = scope["path"]
         query = scope["query_string"]
@@ -145,7 +152,7 @@ class ProxyApp:
                       body[:MAX_BODY], started)
         feed = self.feed
         try:
-            response = await self.pool.send(method, url, headers, body, self.timeout)
+            response = await self.pool.send(method, url, headers, body, self.timeout, rest=rest, length=length)
         except UpstreamError as exc:
             self.upstream_errors += 1
             ex.error = f"no answer from the target: {exc}"
@@ -230,6 +237,25 @@ class ProxyApp:
                     await self.on_shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+async def _rest_of_body(receive: Callable) -> AsyncIterator[bytes]:
+    """The request body after its first message, as uvicorn hands it over; a client that leaves
+    mid-upload ends it early (the upstream connection is then closed)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise UpstreamError("the client left before its request body was complete")
+        yield message.get("body", b"")
+        if not message.get("more_body"):
+            return
 
 
 async def _watch_disconnect(receive: Callable, ex: Observed, task: asyncio.Task | None) -> None:

@@ -108,6 +108,7 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.idle_since = 0.0
         self._length_known = False
+        self._writable: asyncio.Future | None = None  # set while the transport's write buffer is full
 
     # asyncio.Protocol
     def connection_made(self, transport) -> None:
@@ -124,6 +125,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.closed = True
+        self.resume_writing()
         self.pool.forget(self)
         response = self.response
         if response is None:
@@ -136,6 +138,19 @@ class _Connection(asyncio.Protocol):
         else:
             response._finish(f"{reason} after {response.received} bytes of the body")
         self.response = None
+
+    def pause_writing(self) -> None:
+        self._writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+        self._writable = None
+
+    async def writable(self) -> None:
+        """Wait while the target reads slower than the client uploads (bounded buffering)."""
+        if self._writable is not None:
+            await self._writable
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -218,7 +233,9 @@ class Pool:
         self.opened = 0
 
     async def send(self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes,
-                   timeout: float | None) -> Response:
+                   timeout: float | None, *, rest: AsyncIterator[bytes] | None = None,
+                   length: int | None = None) -> Response:
+        """Send the request once; `rest` (with the client's `length`) is the rest of a body still arriving."""
         parts = urlsplit(url)
         tls = parts.scheme == "https"
         port = parts.port or (443 if tls else 80)
@@ -231,7 +248,9 @@ class Pool:
         head = [f"{method} {target} HTTP/1.1\r\n".encode("latin-1"), b"host: ", host, b"\r\n"]
         for name, value in headers:
             head += [name, b": ", value, b"\r\n"]
-        if body or method in ("POST", "PUT", "PATCH"):
+        if rest is not None:
+            head.append(b"content-length: %d\r\n" % length)
+        elif body or method in ("POST", "PUT", "PATCH"):
             head.append(b"content-length: %d\r\n" % len(body))
         head.append(b"\r\n")
         loop = asyncio.get_running_loop()
@@ -240,6 +259,16 @@ class Pool:
         conn.head_request = method == "HEAD"
         conn._length_known = False
         conn.transport.write(b"".join(head) + body)
+        if rest is not None:
+            try:
+                async for piece in rest:
+                    await conn.writable()
+                    if conn.closed:
+                        break  # the target stopped listening (and may have answered already)
+                    conn.transport.write(piece)
+            except BaseException:
+                conn.close()
+                raise
         timer = loop.call_later(timeout, _expire, conn.headers_done) if timeout else None
         try:
             await conn.headers_done
