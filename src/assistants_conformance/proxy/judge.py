@@ -56,6 +56,7 @@ class StreamJudging:
     overflow: bool = False
     done: bool = False
     reported: set[str] = field(default_factory=set)
+    pending: list[tuple[str, str]] = field(default_factory=list)  # findings, reported with the whole stream
     created_run: bool = False
 
 
@@ -124,6 +125,8 @@ class Judge:
         if ex.judging is None:
             self.begin(ex)
         judging = ex.judging
+        if ex.lost and judging.stream is not None:
+            self._flush(ex, judging.stream)  # what was found before judging was dropped still counts
         if ex.status is None or ex.lost or judging.undecodable:
             return
         in_api = self.router.api_path(ex.path) is not None
@@ -134,6 +137,7 @@ class Judge:
         stream = judging.stream
         if stream is not None:
             self._end_stream(ex, stream)
+            self._flush(ex, stream)
             stream.events, stream.parser = [], None  # judged: free the payloads
             del stream.shown[RETAINED_EVENTS:]  # what a later finding about this stream may still show
             return
@@ -301,7 +305,15 @@ class Judge:
         if check_id in stream.reported:
             return  # one finding per rule and stream
         stream.reported.add(check_id)
-        self._report(check_id, f"{ex.method} {_path(ex)}: {message}", [self._evidence(ex)], ex)
+        stream.pending.append((check_id, f"{ex.method} {_path(ex)}: {message}"))
+
+    def _flush(self, ex: Observed, stream: StreamJudging) -> None:
+        """Report a stream's findings once it ended, with the whole stream (bounded) as their evidence."""
+        if stream.pending:
+            evidence = self._evidence(ex)
+            for check_id, message in stream.pending:
+                self._report(check_id, message, [evidence], ex)
+            stream.pending = []
 
     # --- evidence ------------------------------------------------------------------------------------
     def _evidence(self, ex: Observed) -> dict:
