@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -144,8 +145,6 @@ def message_on_locked_thread(client: OpenAI, assistant, proxy) -> None:
 
 
 def simultaneous_runs(client: OpenAI, assistant, proxy) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "Weather in Lima?"}])
 
     def create(_):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+
 import pytest
 
 from assistants_conformance.catalog import collect_checks
@@ -95,9 +98,6 @@ def test_a_stream_judged_chunk_by_chunk_in_any_split(contract):
 
 
 def test_a_gzip_answer_is_judged_decoded_and_an_unknown_encoding_is_counted(contract):
-    import gzip
-    import json
-
     judge = Judge(contract, load_grammar())
     body = {"id": "asst_1", "object": "assistant", "created_at": 1.5, "name": None, "description": None,
             "model": "m", "instructions": None, "tools": [], "metadata": {}}

@@ -127,13 +127,15 @@ class Judge:
         judging = ex.judging
         if ex.lost and judging.stream is not None:
             self._flush(ex, judging.stream)  # what was found before judging was dropped still counts
-        if ex.status is None or ex.lost or judging.undecodable:
+        if ex.status is None or ex.lost:
             return
         in_api = self.router.api_path(ex.path) is not None
         if in_api:
             self.findings.judge("FUZZ-001")
             if ex.status >= 500:
                 self._report("FUZZ-001", f"{ex.method} {_path(ex)} was answered {ex.status}", [ex.evidence()], ex)
+        if judging.undecodable:
+            return  # a body we cannot decode: only its status was judged
         stream = judging.stream
         if stream is not None:
             self._end_stream(ex, stream)
