@@ -11,6 +11,7 @@ from assistants_conformance.catalog import collect_checks
 from assistants_conformance.protocol.grammar import load_grammar
 from assistants_conformance.proxy.exchange import Observed
 from assistants_conformance.proxy.findings import Findings
+from assistants_conformance.proxy.har import HarRecorder, judge_entries, read_har
 from assistants_conformance.proxy.judge import Judge
 from assistants_conformance.proxy.routes import Router
 from assistants_conformance.proxy.rules import RULES
@@ -123,3 +124,25 @@ def test_overlapping_requests_that_could_have_taken_turns_and_unknown_outcomes_a
     state.lock_op("thread_1", "get_run", 30.0, 31.0, "ok", None, "run_0", "requires_action")
     state.lock_op("thread_1", "get_run", 30.0, 31.0, "ok", None, "run_1", "requires_action")
     assert [r[0] for r in reported] == ["LOCK-006"]  # now two were certainly active at once
+
+
+def test_a_har_from_elsewhere_and_one_a_crash_cut_short_are_judged(contract, tmp_path):
+    recorder = HarRecorder(tmp_path / "live.har")
+    for seq, (status, body) in enumerate([(500, b'{"error": {"message": "boom", "type": "server_error", '
+                                                  b'"param": null, "code": null}}'),
+                                          (404, b'{"detail": "Not Found"}')], start=1):
+        ex = Observed(seq, "GET", f"http://t/v1/assistants/asst_{seq}", f"/v1/assistants/asst_{seq}",
+                      {"authorization": "Bearer sk-secret-value"}, b"", 100.0 + seq, status=status,
+                      response_headers={"content-type": "application/json"}, ended=100.5 + seq)
+        ex.keep(body)
+        recorder.add(ex)
+    recorder.flush()
+    cut_short = read_har(tmp_path / "live.har")  # not closed yet: as a crash would leave it
+    recorder.close()
+    entries = read_har(tmp_path / "live.har")
+    assert len(cut_short) == len(entries) == 2 and "sk-secret-value" not in (tmp_path / "live.har").read_text()
+    for entry in entries:
+        del entry["_conformance"]  # a browser's HAR has only startedDateTime and time
+    judge = Judge(contract, load_grammar())
+    assert len(list(judge_entries(judge, entries))) == 2
+    assert set(judge.findings.found) == {"FUZZ-001", "ERR-014"}
