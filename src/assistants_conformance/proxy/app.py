@@ -88,7 +88,9 @@ class JudgeFeed:
     async def run(self) -> None:
         queue = self.queue
         while True:
-            self.process(await queue.get())
+            item = await queue.get()
+            await asyncio.sleep(0)  # behind whatever forwarding became ready in the same turn of the loop
+            self.process(item)
             queue.task_done()
             until = time.perf_counter() + SLICE_SECONDS
             while not queue.empty() and time.perf_counter() < until:
@@ -174,6 +176,13 @@ class ProxyApp:
             await self._relay(ex, response, send)
 
     async def _relay(self, ex: Observed, response: Response, send: Callable) -> None:
+        whole = response.whole()
+        if whole is not None:  # it all came with the headers: one write
+            ex.keep(whole)
+            await send({"type": "http.response.body", "body": whole, "more_body": False})
+            ex.ended = time.time()
+            self.feed.put(ex, ("end", ex))
+            return
         try:
             async for chunk in response.body(self.timeout):
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})

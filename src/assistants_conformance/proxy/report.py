@@ -4,12 +4,14 @@ folder, rendered by reports.artifacts.write_report; and the live one-line summar
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from ..catalog import collect_checks
+from ..checks import CheckInfo
 from ..outcomes import STATUSES
 from ..redact import redact_url
 from ..reports.artifacts import write_report
@@ -17,23 +19,31 @@ from ..reports.results import FORMAT, _iso, count_statuses, run_metadata
 from .judge import Judge
 
 
+CATALOG_TIMEOUT = 120.0
+_CATALOG_JSON = ("import dataclasses, json; from assistants_conformance.catalog import collect_checks; "
+                 "print(json.dumps([dataclasses.asdict(c) for c in collect_checks()]))")
+
+
 class Catalog:
-    """The check catalog (rule texts, areas), collected once in a background thread: the proxy listens
-    at once; a report written before it is ready uses the proxy's own rule texts."""
+    """The check catalog (rule texts, areas), collected once by a child process (a collection of the
+    suites holds the GIL for seconds: in a thread it would stall forwarding); the proxy listens at once,
+    and a report written before the catalog is ready uses the proxy's own rule texts."""
 
     def __init__(self, load: bool = True):
-        self.checks: dict[str, Any] = {}
+        self.checks: dict[str, CheckInfo] = {}
         self._thread = threading.Thread(target=self._load, daemon=True) if load else None
         if self._thread is not None:
             self._thread.start()
 
     def _load(self) -> None:
         try:
-            self.checks = {c.id: c for c in collect_checks()}
-        except Exception:  # noqa: BLE001 - an installed harness without suites/: own rule texts
-            self.checks = {}
+            done = subprocess.run([sys.executable, "-c", _CATALOG_JSON], capture_output=True, text=True,
+                                  timeout=CATALOG_TIMEOUT)
+            self.checks = {c["id"]: CheckInfo(**c) for c in json.loads(done.stdout)}
+        except (OSError, ValueError, TypeError, subprocess.SubprocessError):
+            self.checks = {}  # an installed harness without suites/: own rule texts
 
-    def wait(self, timeout: float = 30.0) -> dict[str, Any]:
+    def wait(self, timeout: float = CATALOG_TIMEOUT) -> dict[str, CheckInfo]:
         if self._thread is not None:
             self._thread.join(timeout)
         return self.checks

@@ -62,6 +62,15 @@ class Response:
             self._done, self._error = True, error
             self._wake()
 
+    def whole(self) -> bytes | None:
+        """The entire body when it has already arrived complete (a small answer), else None."""
+        if not self._done or self._error:
+            return None
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        self._buffered = 0
+        return data
+
     async def body(self, timeout: float | None = None) -> AsyncIterator[bytes]:
         """The body's chunks as they arrive; raises BodyBroken if the target cut it short."""
         loop = asyncio.get_running_loop()
