@@ -142,3 +142,15 @@ def test_the_upstream_timeout_bounds_a_stalled_target(target, tmp_path):
         results = bounded.stop()
     [record] = [c for c in results["checks"] if c["id"] == "STREAM-003"]
     assert record["status"] == "fail" and "no bytes from the target for 0.5 s" in record["message"]
+
+
+def test_a_periodic_flush_writes_the_report_without_being_asked(target, tmp_path):
+    flushing = start_proxy(target + "/v1", tmp_path, "--flush-seconds", "0.3")
+    try:
+        httpx.get(f"{flushing.root_url}/v1/plain", timeout=5)
+        deadline = time.monotonic() + 10
+        while not (flushing.report_dir / "summary.md").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (flushing.report_dir / "summary.md").exists()
+    finally:
+        flushing.stop()
