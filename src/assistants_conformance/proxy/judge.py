@@ -195,31 +195,40 @@ class Judge:
 
     def _observe(self, ex: Observed, route: Route, body: dict) -> None:
         """Feed the answer's runs, lock operations and read-backs to the state."""
-        key = (ex.method, route.template)
-        thread_id = route.params.get("thread_id")
-        start, end = ex.started, ex.ended or ex.started
-        how = f"{ex.method} {route.template}"
-        state = self.state
-        if key == ("POST", "/threads/{thread_id}/messages"):
-            state.lock_op(thread_id, "create_message", start, end, "ok", ex)
-        elif key in (("POST", "/threads/{thread_id}/runs"), ("POST", "/threads/runs")):
-            state.run_seen(body, start, end, ex, how)
-            state.lock_op(body.get("thread_id") or thread_id, "create_run", start, end, "ok", ex,
-                          body.get("id"), body.get("status"))
-        elif key in RUN_OBSERVATIONS:
-            state.run_seen(body, start, end, ex, how)
-            state.lock_op(thread_id, RUN_OBSERVATIONS[key], start, end, "ok", ex, body.get("id"), body.get("status"))
-        elif key == ("GET", "/threads/{thread_id}/runs"):
-            for run in _items(body):
-                state.run_seen(run, start, end, ex, how)
-                state.lock_op(thread_id, "observation", start, end, "ok", ex, run.get("id"), run.get("status"))
-        elif key in (("GET", "/threads/{thread_id}/messages/{message_id}"), ("GET", "/threads/{thread_id}/messages")):
-            for message in ([body] if body.get("object") == "thread.message" else _items(body)):
-                state.read_back(message, "message", ex, stream_rules.text_parts(message.get("content")))
-        elif key in (("GET", "/threads/{thread_id}/runs/{run_id}/steps/{step_id}"),
-                     ("GET", "/threads/{thread_id}/runs/{run_id}/steps")):
-            for step in ([body] if body.get("object") == "thread.run.step" else _items(body)):
-                state.read_back(step, "step", ex, None)
+        handler = _OBSERVERS.get((ex.method, route.template))
+        if handler is not None:
+            handler(self, ex, route, body, f"{ex.method} {route.template}")
+
+    def _message_created(self, ex: Observed, route: Route, body: dict, how: str) -> None:
+        self.state.lock_op(route.params.get("thread_id"), "create_message", ex.started, ex.ended or ex.started,
+                           "ok", ex)
+
+    def _run_created(self, ex: Observed, route: Route, body: dict, how: str) -> None:
+        end = ex.ended or ex.started
+        self.state.run_seen(body, ex.started, end, ex, how)
+        self.state.lock_op(body.get("thread_id") or route.params.get("thread_id"), "create_run", ex.started, end,
+                           "ok", ex, body.get("id"), body.get("status"))
+
+    def _run_read(self, ex: Observed, route: Route, body: dict, how: str) -> None:
+        end = ex.ended or ex.started
+        self.state.run_seen(body, ex.started, end, ex, how)
+        self.state.lock_op(route.params.get("thread_id"), RUN_OBSERVATIONS[(ex.method, route.template)],
+                           ex.started, end, "ok", ex, body.get("id"), body.get("status"))
+
+    def _runs_listed(self, ex: Observed, route: Route, body: dict, how: str) -> None:
+        end = ex.ended or ex.started
+        for run in _items(body):
+            self.state.run_seen(run, ex.started, end, ex, how)
+            self.state.lock_op(route.params.get("thread_id"), "observation", ex.started, end, "ok", ex,
+                               run.get("id"), run.get("status"))
+
+    def _messages_read(self, ex: Observed, route: Route, body: dict, how: str) -> None:
+        for message in ([body] if body.get("object") == "thread.message" else _items(body)):
+            self.state.read_back(message, "message", ex, stream_rules.text_parts(message.get("content")))
+
+    def _steps_read(self, ex: Observed, route: Route, body: dict, how: str) -> None:
+        for step in ([body] if body.get("object") == "thread.run.step" else _items(body)):
+            self.state.read_back(step, "step", ex, None)
 
     # --- streams -------------------------------------------------------------------------------------
     def _event(self, ex: Observed, stream: StreamJudging, event: SSEEvent) -> None:
@@ -334,6 +343,19 @@ class Judge:
 
     def _report(self, check_id: str, message: str, evidence: list[dict], ex: Observed | None) -> None:
         self.findings.add(check_id, message, evidence, ex.seq if ex is not None else 0)
+
+
+_OBSERVERS = {
+    ("POST", "/threads/{thread_id}/messages"): Judge._message_created,
+    ("POST", "/threads/{thread_id}/runs"): Judge._run_created,
+    ("POST", "/threads/runs"): Judge._run_created,
+    **{key: Judge._run_read for key in RUN_OBSERVATIONS},
+    ("GET", "/threads/{thread_id}/runs"): Judge._runs_listed,
+    ("GET", "/threads/{thread_id}/messages"): Judge._messages_read,
+    ("GET", "/threads/{thread_id}/messages/{message_id}"): Judge._messages_read,
+    ("GET", "/threads/{thread_id}/runs/{run_id}/steps"): Judge._steps_read,
+    ("GET", "/threads/{thread_id}/runs/{run_id}/steps/{step_id}"): Judge._steps_read,
+}  # (method, path template) -> what an answer of that operation tells the state
 
 
 def _asks_stream(ex: Observed) -> bool:

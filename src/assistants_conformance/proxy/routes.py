@@ -24,6 +24,9 @@ class Route:
         return self.operation.path
 
 
+RECENT = 4096  # paths whose route is remembered (then forgotten all at once)
+
+
 class Router:
     def __init__(self, contract: Contract, base_path: str = "/v1"):
         self.base_path = base_path.rstrip("/")
@@ -34,6 +37,7 @@ class Router:
             self._table.setdefault((op.method, len(segments)), []).append((segments, op))
         for candidates in self._table.values():
             candidates.sort(key=lambda c: sum(s.startswith("{") for s in c[0]))
+        self._recent: dict[tuple[str, str], Route | None] = {}  # polling asks for the same path again and again
 
     def api_path(self, path: str) -> str | None:
         """The path below the API base, or None when the request is not under it."""
@@ -44,6 +48,17 @@ class Router:
         return None
 
     def match(self, method: str, path: str) -> Route | None:
+        key = (method, path)
+        try:
+            return self._recent[key]
+        except KeyError:
+            pass
+        if len(self._recent) >= RECENT:
+            self._recent.clear()
+        route = self._recent[key] = self._match(method, path)
+        return route
+
+    def _match(self, method: str, path: str) -> Route | None:
         rest = self.api_path(path)
         if rest is None:
             return None
