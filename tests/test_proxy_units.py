@@ -9,6 +9,7 @@ import pytest
 
 from assistants_conformance.catalog import collect_checks
 from assistants_conformance.protocol.grammar import load_grammar
+from assistants_conformance.proxy.app import JudgeFeed
 from assistants_conformance.proxy.exchange import Observed
 from assistants_conformance.proxy.findings import Findings
 from assistants_conformance.proxy.har import HarRecorder, judge_entries, read_har
@@ -146,3 +147,20 @@ def test_a_har_from_elsewhere_and_one_a_crash_cut_short_are_judged(contract, tmp
     judge = Judge(contract, load_grammar())
     assert len(list(judge_entries(judge, entries))) == 2
     assert set(judge.findings.found) == {"FUZZ-001", "ERR-014"}
+
+
+def test_a_full_judging_queue_drops_judgements_and_never_waits(contract):
+    recorded = []
+
+    class Recorder:
+        def add(self, ex):
+            recorded.append(ex.seq)
+
+    feed = JudgeFeed(Judge(contract, load_grammar()), Recorder(), maxsize=2)
+    exchanges = [Observed(i, "GET", "http://t/v1/assistants", "/v1/assistants", {}, b"", 0.0, status=500,
+                          response_headers={"content-type": "application/json"}, ended=0.1) for i in range(4)]
+    for ex in exchanges:
+        feed.put(ex, ("end", ex))  # returns at once, full or not
+    assert feed.dropped == 2 and [ex.lost for ex in exchanges] == [False, False, True, True]
+    feed.drain()
+    assert feed.judge.findings.found["FUZZ-001"] == 2 and recorded == [0, 1]
