@@ -225,7 +225,8 @@ def test_each_fault_is_found_under_its_check_id(tmp_path, fault, flow, check_id,
 def test_the_azure_sdk_through_the_proxy_has_no_findings(tmp_path):
     """AzureOpenAI's own flow (threads, messages, a function run submitted and polled, a 404) judged under
     --dialect azure: the /openai routes, api-version, the azure contract overlay."""
-    with proxied_reference(tmp_path, dialect="azure", token_delay_ms=1) as proxy:
+    har = tmp_path / "azure.har"
+    with proxied_reference(tmp_path, dialect="azure", token_delay_ms=1, proxy_args=("--record", str(har))) as proxy:
         azure = openai.AzureOpenAI(azure_endpoint=proxy.root_url, api_version="2024-08-01-preview",
                                    api_key="sk-proxy-test-key", max_retries=0, timeout=15)
         assistant = azure.beta.assistants.create(model="reference-1", instructions="Be brief.", tools=[WEATHER])
@@ -244,3 +245,9 @@ def test_the_azure_sdk_through_the_proxy_has_no_findings(tmp_path):
         results = proxy.stop()
     assert findings(results) == {}, json.dumps(findings(results), indent=1)
     assert {"OBJ-004", "LIFE-001", "ERR-014"} <= {c["id"] for c in results["checks"]}
+    # judged offline with no options: the recording says its dialect and API base (/openai)
+    done = subprocess.run([sys.executable, "-m", "assistants_conformance.cli", "judge", str(har), "--report-dir",
+                           str(tmp_path / "offline")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    replayed = json.loads((tmp_path / "offline" / "results.json").read_text())
+    assert replayed["proxy"]["unrouted"] == 0 and replayed["target"]["dialect"] == "azure"

@@ -25,7 +25,7 @@ from ..protocol.grammar import load_grammar
 from ..spec import load_contract
 from . import report
 from .app import JudgeFeed, ProxyApp
-from .har import HarRecorder, judge_entries, read_har
+from .har import HarRecorder, judge_entries, read_har, recording_settings
 from .judge import Judge
 from .upstream import Pool
 
@@ -123,7 +123,8 @@ class ProxyRuntime:
     def __init__(self, judge: Judge, origin: str, base: str, args: argparse.Namespace):
         self.judge, self.base, self.args = judge, base, args
         self.report_dir = _report_dir(args.report_dir)
-        self.recorder = HarRecorder(args.record) if args.record else None
+        base_path = urlsplit(base).path
+        self.recorder = HarRecorder(args.record, base_path=base_path, dialect=args.dialect) if args.record else None
         self.feed = JudgeFeed(judge, self.recorder)
         self.catalog: report.Catalog | None = None  # loaded once listening (its collection swaps sys.stdout)
         self.started = time.time()
@@ -198,12 +199,17 @@ def judge_main(argv: list[str] | None = None) -> int:
         "Judge recorded traffic (a HAR file, e.g. from proxy --record or a browser) with the proxy's judges."))
     parser.add_argument("har", help="the HAR file")
     parser.add_argument("--base-path", default=None,
-                        help="the API base path in the recorded URLs (default /v1; /openai for --dialect azure)")
+                        help="the API base path in the recorded URLs (default: what the proxy recorded, else /v1; "
+                             "/openai for --dialect azure)")
     _common(parser)
+    parser.set_defaults(dialect=None)
     args = parser.parse_args(argv)
     try:
         entries = read_har(args.har)
-        base_path = args.base_path if args.base_path is not None else ("/openai" if args.dialect == "azure" else "/v1")
+        recorded = recording_settings(args.har)
+        args.dialect = args.dialect or recorded.get("dialect") or "openai"
+        base_path = args.base_path if args.base_path is not None else recorded.get(
+            "base_path", "/openai" if args.dialect == "azure" else "/v1")
         judge = _judge_for(args.dialect, args.api_version, base_path)
     except (OSError, ValueError, KeyError, ConfigError) as exc:
         print(f"assistants-conformance judge: {args.har}: {exc}", file=sys.stderr)

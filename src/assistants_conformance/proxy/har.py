@@ -24,11 +24,13 @@ CREATOR = {"name": "assistants-conformance proxy", "version": "1"}
 
 
 class HarRecorder:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, base_path: str = "/v1", dialect: str = "openai"):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._out: IO[str] | None = self.path.open("w", encoding="utf-8")
-        self._out.write('{"log": {"version": "1.2", "creator": ' + json.dumps(CREATOR) + ', "entries": [\n')
+        meta = json.dumps({"base_path": base_path, "dialect": dialect})  # what `judge` needs to route the URLs
+        self._out.write('{"log": {"version": "1.2", "creator": ' + json.dumps(CREATOR) + ', "_conformance": '
+                        + meta + ', "entries": [\n')
         self.entries = 0
 
     def add(self, ex: Observed) -> None:
@@ -71,6 +73,20 @@ def read_har(path: str | Path) -> list[dict]:
             except ValueError:
                 return entries
             entries.append(entry)
+
+
+def recording_settings(path: str | Path) -> dict:
+    """The proxy's settings recorded at the head of its HAR ({base_path, dialect}); {} for other HAR files."""
+    with Path(path).open(encoding="utf-8") as f:
+        head = f.read(4096)
+    start = head.find('"_conformance": ')
+    if start < 0:
+        return {}
+    try:
+        value, _ = json.JSONDecoder().raw_decode(head, start + len('"_conformance": '))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def observed(entry: dict, seq: int) -> Observed:
