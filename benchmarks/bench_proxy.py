@@ -73,9 +73,13 @@ def _dechunk(raw: bytes) -> bytes:
 
 
 def drained(proxy, bound: float = 120.0) -> None:
-    """Wait (bounded) until the proxy has judged everything it forwarded."""
+    """Wait (bounded) until the proxy has judged everything it forwarded (and has its check catalog: the
+    child process collecting it would share the cores with the measurement)."""
     deadline = time.monotonic() + bound
-    while httpx.get(f"{proxy.root_url}/_conformance/status", timeout=10).json()["queued"]:
+    while True:
+        status = httpx.get(f"{proxy.root_url}/_conformance/status", timeout=10).json()
+        if not status["queued"] and status["catalog_ready"]:
+            return
         if time.monotonic() > deadline:
             raise RuntimeError(f"the proxy's judging queue did not drain within {bound:g} s")
         time.sleep(0.1)
@@ -137,6 +141,7 @@ def main() -> int:
             assistant_id = asyncio.run(make_assistant(server.root_url))
             paths = asyncio.run(run_paths(server.root_url, assistant_id, 200))
             interval = args.interval_ms / 1000
+            drained(proxy)
             direct = asyncio.run(retrieve_load(server.root_url, paths, args.clients, args.duration, interval))
             proxied = asyncio.run(retrieve_load(proxy.root_url, paths, args.clients, args.duration, interval))
             print(f"paced, {args.clients} clients each every {args.interval_ms:g} ms:")
@@ -159,8 +164,9 @@ def main() -> int:
             ok &= per_core >= 5000
             print(f"closed loop, {args.clients} clients through the proxy: {n / closed['elapsed']:.0f} req/s forwarded, "
                   f"proxy CPU {100 * cpu / closed['elapsed']:.0f}% of one core; {summary_ms(closed['latencies'])}")
-            print(f"  with all of them judged: {per_core:,.0f} req per proxy CPU-second, i.e. on one core "
-                  f"(forwarding alone {n / cpu:,.0f}) (target >= 5,000): {'met' if per_core >= 5000 else 'MISSED'}")
+            print(f"  every one judged: {per_core:,.0f} req per proxy CPU-second (its CPU during the load and for the "
+                  f"judging still queued after it), i.e. on one core (target >= 5,000): "
+                  f"{'met' if per_core >= 5000 else 'MISSED'}")
 
             drained(proxy)
             direct_ttfe, body = asyncio.run(first_event_times(server.root_url, assistant_id, args.streams))

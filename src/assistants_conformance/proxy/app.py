@@ -31,6 +31,7 @@ REQUEST_DROPPED = HOP_BY_HOP | {b"host", b"content-length", b"expect"}  # the bo
 CONTROL_PREFIX = "/_conformance/"
 QUEUE_SIZE = 20_000
 SLICE_SECONDS = 0.0002  # judging done in one go before forwarding gets the loop back
+BACKLOG_SLICE_SECONDS = 0.002  # the same while the queue is over 1/8 full
 
 
 class TargetBrokeOff(Exception):
@@ -92,7 +93,8 @@ class JudgeFeed:
             await asyncio.sleep(0)  # behind whatever forwarding became ready in the same turn of the loop
             self.process(item)
             queue.task_done()
-            until = time.perf_counter() + SLICE_SECONDS
+            backlog = queue.qsize() > queue.maxsize // 8  # falling behind (saturated): longer slices, fewer drops
+            until = time.perf_counter() + (BACKLOG_SLICE_SECONDS if backlog else SLICE_SECONDS)
             while not queue.empty() and time.perf_counter() < until:
                 self.process(queue.get_nowait())
                 queue.task_done()

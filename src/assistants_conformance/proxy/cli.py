@@ -171,7 +171,8 @@ class ProxyRuntime:
                 self.recorder.flush()
             return 200, {"report_dir": str(self.report_dir), "counts": doc["counts"], "proxy": doc["proxy"]}
         if name == "status":
-            return 200, {"summary": report.summary_line(self.judge, self.feed.dropped), "queued": self.feed.queue.qsize()}
+            return 200, {"summary": report.summary_line(self.judge, self.feed.dropped), "queued": self.feed.queue.qsize(),
+                         "catalog_ready": bool(self.catalog and self.catalog.ready)}
         return 404, {"error": f"unknown control path /_conformance/{name} (report, status)"}
 
     async def _live(self) -> None:

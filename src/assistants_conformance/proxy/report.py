@@ -43,6 +43,10 @@ class Catalog:
         except (OSError, ValueError, TypeError, subprocess.SubprocessError):
             self.checks = {}  # an installed harness without suites/: own rule texts
 
+    @property
+    def ready(self) -> bool:
+        return self._thread is None or not self._thread.is_alive()
+
     def wait(self, timeout: float = CATALOG_TIMEOUT) -> dict[str, CheckInfo]:
         if self._thread is not None:
             self._thread.join(timeout)
