@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import statistics
+import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -140,3 +142,47 @@ async def make_assistant(root_url: str) -> str:
         return body["id"]
     finally:
         await conn.close()
+
+
+async def run_paths(root_url: str, assistant_id: str, n: int) -> list[str]:
+    """Paths of n runs made by create-thread-and-run (what retrieve_load reads)."""
+    conn = await Connection.open(root_url)
+    paths = []
+    for _ in range(n):
+        _, run = await conn.request("POST", "/v1/threads/runs", {"assistant_id": assistant_id})
+        paths.append(f"/v1/threads/{run['thread_id']}/runs/{run['id']}")
+    await conn.close()
+    return paths
+
+
+async def retrieve_load(root_url: str, paths: list[str], clients: int, duration: float,
+                        interval: float | None) -> dict:
+    """CLIENTS keep-alive connections each GET a random one of `paths` for `duration` seconds: every
+    `interval` seconds (paced, spread over the interval) or back to back (None). Latency per request is
+    from write to the last byte of the answer."""
+    conns = [await Connection.open(root_url) for _ in range(clients)]
+    latencies: list[float] = []
+    errors = 0
+    loop = asyncio.get_running_loop()
+    stop_at = loop.time() + duration
+
+    async def client(conn: Connection, rng: random.Random) -> None:
+        nonlocal errors
+        if interval:
+            await asyncio.sleep(rng.uniform(0, interval))   # spread the pollers over the interval
+        next_at = loop.time()
+        while loop.time() < stop_at:
+            started = time.perf_counter()
+            status, _ = await conn.request("GET", rng.choice(paths))
+            latencies.append(time.perf_counter() - started)
+            errors += status != 200
+            if interval:
+                next_at += interval
+                await asyncio.sleep(max(0.0, next_at - loop.time()))
+
+    t0 = time.monotonic()
+    await asyncio.gather(*[client(c, random.Random(i)) for i, c in enumerate(conns)])
+    elapsed = time.monotonic() - t0
+    for c in conns:
+        await c.close()
+    return {"latencies": latencies, "errors": errors, "elapsed": elapsed}

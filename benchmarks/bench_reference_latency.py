@@ -15,50 +15,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_reference_common import (Connection, cpu_seconds, install_uvloop, make_assistant,  # noqa: E402
-                                    percentile, reference_server, summary_ms)
+from bench_reference_common import (cpu_seconds, install_uvloop, make_assistant, percentile,  # noqa: E402
+                                    reference_server, retrieve_load, run_paths, summary_ms)
 
 
 async def measure(root_url: str, pid: int, clients: int, duration: float, runs: int, interval: float | None) -> dict:
-    assistant_id = await make_assistant(root_url)
-    setup = await Connection.open(root_url)
-    paths = []
-    for _ in range(runs):
-        status, run = await setup.request("POST", "/v1/threads/runs", {"assistant_id": assistant_id})
-        paths.append(f"/v1/threads/{run['thread_id']}/runs/{run['id']}")
-    await setup.close()
-    conns = [await Connection.open(root_url) for _ in range(clients)]
-    latencies: list[float] = []
-    errors = 0
-    loop = asyncio.get_running_loop()
-    stop_at = loop.time() + duration
-
-    async def client(conn: Connection, rng: random.Random) -> None:
-        nonlocal errors
-        if interval:
-            await asyncio.sleep(rng.uniform(0, interval))   # spread the pollers over the interval
-        next_at = loop.time()
-        while loop.time() < stop_at:
-            started = time.perf_counter()
-            status, _ = await conn.request("GET", rng.choice(paths))
-            latencies.append(time.perf_counter() - started)
-            errors += status != 200
-            if interval:
-                next_at += interval
-                await asyncio.sleep(max(0.0, next_at - loop.time()))
-
-    cpu0, t0 = cpu_seconds(pid), time.monotonic()
-    await asyncio.gather(*[client(c, random.Random(i)) for i, c in enumerate(conns)])
-    elapsed = time.monotonic() - t0
-    for c in conns:
-        await c.close()
-    return {"latencies": latencies, "errors": errors, "elapsed": elapsed, "server_cpu_s": cpu_seconds(pid) - cpu0}
+    paths = await run_paths(root_url, await make_assistant(root_url), runs)
+    cpu0 = cpu_seconds(pid)
+    result = await retrieve_load(root_url, paths, clients, duration, interval)
+    return {**result, "server_cpu_s": cpu_seconds(pid) - cpu0}
 
 
 def main() -> int:

@@ -31,7 +31,14 @@ def _checks():
     return main
 
 
-DELEGATED = {"serve": _serve, "load": _load, "report": _report, "checks": _checks}
+def _proxy(name):
+    from .proxy import cli
+
+    return getattr(cli, f"{name}_main")
+
+
+DELEGATED = {"serve": _serve, "load": _load, "report": _report, "checks": _checks,
+             "proxy": lambda: _proxy("proxy"), "judge": lambda: _proxy("judge")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +65,8 @@ def _main(argv: list[str]) -> int:
     commands.add_parser("load", add_help=False, help="run a Locust load profile (load --help for options)")
     commands.add_parser("report", add_help=False, help="work with report folders (report --help)")
     commands.add_parser("checks", add_help=False, help="list the conformance checks (checks --markdown)")
+    commands.add_parser("proxy", add_help=False, help="judge an application's live traffic (proxy --help)")
+    commands.add_parser("judge", add_help=False, help="judge recorded traffic, a HAR file (judge --help)")
     run = commands.add_parser("run", help="run the conformance suites against a target; report folder and "
                               "exit code for CI (0 pass, 1 a check failed or, with --baseline, regressed, "
                               "2 harness/config error)")

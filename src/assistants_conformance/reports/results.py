@@ -139,8 +139,8 @@ class ResultsWriter:
         return {
             "format": FORMAT,
             **run_metadata(self.config),
-            "started": _iso(self.started),
-            "finished": _iso(finished),
+            "started": iso_time(self.started),
+            "finished": iso_time(finished),
             "duration": round(finished - self.started, 3),
             "exit_status": exit_status,
             "counts": count_statuses(checks),
@@ -266,7 +266,7 @@ def run_metadata(config) -> dict:
     return meta
 
 
-def _iso(epoch: float) -> str:
+def iso_time(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 

@@ -166,6 +166,7 @@ class Contract:
         except Exception:  # noqa: BLE001 - fall back to the Python validator alone
             self._rs_registry = None
         self._validators: dict[str, _SchemaValidator] = {}
+        self._response_pointers: dict[tuple[tuple[str, str], int], str | None] = {}  # (op, status) -> pointer
         self._lock = threading.Lock()
         self.operations: list[Operation] = self._collect_operations()
         self._by_key = {op.key: op for op in self.operations}
@@ -283,7 +284,10 @@ class Contract:
         A response that declares no body schema accepts anything.
         """
         op = self._resolve_operation(operation)
-        pointer = self._response_schema_pointer(op, status)
+        try:
+            pointer = self._response_pointers[(op.key, status)]
+        except KeyError:
+            pointer = self._response_pointers[(op.key, status)] = self._response_schema_pointer(op, status)
         if pointer is None:
             return []
         return self._validator(pointer).issues(body)

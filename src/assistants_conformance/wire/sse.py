@@ -45,7 +45,12 @@ class SSEEvent:
 
 
 class SSEParser:
-    """Incremental: feed() bytes as they arrive, in any split, get the events they complete."""
+    """Incremental: feed() bytes as they arrive, in any split, get the events they complete.
+
+    LF-only text (the usual case) is scanned in one loop with single-character finds, data and event
+    lines parsed in place and each block's raw text sliced once; other line ends go line by line. This
+    keeps the reader ahead of httpx-sse while keeping the raw framing (benchmarks/bench_sse.py).
+    """
 
     def __init__(self) -> None:
         self._pending: list[bytes] = []  # bytes after the last line end
@@ -105,14 +110,11 @@ class SSEParser:
         out: list[SSEEvent] = []
         line = self._line
         if "\r" not in text:
-            for piece in text.split("\n")[:-1]:
-                line(piece, "\n", at, out)
-        elif text.count("\r") == text.count("\n") == text.count("\r\n"):  # CRLF only: split fast
-            for piece in text.split("\r\n")[:-1]:
-                line(piece, "\r\n", at, out)
+            self._lines(text, "\n", 0, at, out)
+        elif text.count("\r") == text.count("\n") == text.count("\r\n"):  # CRLF only
+            self._lines(text, "\n", 1, at, out)
         elif "\n" not in text:  # CR only
-            for piece in text.split("\r")[:-1]:
-                line(piece, "\r", at, out)
+            self._lines(text, "\r", 0, at, out)
             self._cr_owner = self if self._raw else self._last_dispatched  # a LF may still follow
         else:  # mixed line ends
             for match in _LINE.finditer(text):
@@ -126,14 +128,46 @@ class SSEParser:
         """End of body: an event without its blank line is discarded, as the spec says."""
         self._pending = []
         self._raw = []
-        self._data = []
+        self._data.clear()
         return []
+
+    def _lines(self, text: str, sep: str, trim: int, at: float, out: list[SSEEvent]) -> None:
+        """Complete lines all ending the same way (LF, CR: sep; CRLF: sep LF, trim 1), text starting at a
+        line's start: what _line does line by line, in one loop."""
+        find, startswith = text.find, text.startswith
+        pos = block = 0  # block: where the block in progress starts within text
+        size = len(text)
+        data = self._data
+        while pos < size:
+            end = find(sep, pos)  # found: text ends with a line end
+            stop = end - trim  # the line's content ends here
+            if stop == pos:  # a blank line: dispatch
+                raw = text[block:end + 1]
+                if self._raw:
+                    raw = "".join(self._raw) + raw
+                    self._raw = []
+                self._dispatch_raw(raw, at, out)
+                pos = block = end + 1
+                continue
+            first = text[pos]
+            if first == "d" and startswith("data:", pos, stop):
+                data.append(text[pos + 6 if startswith(" ", pos + 5, stop) else pos + 5:stop])
+            elif first == "e" and startswith("event:", pos, stop):
+                self._event_type = text[pos + 7 if startswith(" ", pos + 6, stop) else pos + 6:stop] or None
+            else:
+                self._field(text[pos:stop])
+            pos = end + 1
+        if block < size:
+            self._raw.append(text[block:])
 
     def _line(self, line: str, end: str, at: float, out: list[SSEEvent]) -> None:
         if not line:
             self._dispatch(end, at, out)
             return
         self._raw.append(line + end)
+        self._field(line)
+
+    def _field(self, line: str) -> None:
         if line[0] == ":":
             self.comments += 1
             self._block_comments += 1
@@ -155,6 +189,10 @@ class SSEParser:
 
     def _dispatch(self, end: str, at: float, out: list[SSEEvent]) -> None:
         raw = "".join(self._raw) + end
+        self._raw = []
+        self._dispatch_raw(raw, at, out)
+
+    def _dispatch_raw(self, raw: str, at: float, out: list[SSEEvent]) -> None:
         self._last_dispatched = None
         if self._data:
             event = SSEEvent(self._event_type, "\n".join(self._data), self.last_event_id, raw, at,
@@ -162,8 +200,7 @@ class SSEParser:
             out.append(event)
             self._last_dispatched = event
             self.events += 1
-        self._raw = []
-        self._data = []
+            self._data.clear()  # in place: _lines_lf holds it
         self._event_type = None
         self._retry = None
         self._block_comments = 0
