@@ -28,7 +28,7 @@ from ..sse import SSEEvent, SSEParser
 from .exchange import Observed
 from .findings import Findings
 from .routes import Route, Router
-from .rules import GRAMMAR_CHECKS, STREAM_RULE_CHECKS, STREAM_RULE_DEFAULT, object_check
+from .rules import GRAMMAR_CHECKS, STREAM_RULE_CHECKS, STREAM_RULE_DEFAULT, TOOL_STREAM_CHECK, object_check
 from .state import State
 
 MAX_STREAM_EVENTS = 20_000  # events of one stream kept for the cross-event rules (past it: not judged)
@@ -58,6 +58,7 @@ class StreamJudging:
     reported: set[str] = field(default_factory=set)
     pending: list[tuple[str, str]] = field(default_factory=list)  # findings, reported with the whole stream
     created_run: bool = False
+    paused: bool = False  # a thread.run.requires_action event came
 
 
 @dataclass
@@ -242,6 +243,8 @@ class Judge:
             if problem:
                 self._stream_finding(ex, stream, GRAMMAR_CHECKS[stream.kind],
                                      f"{stream.kind} stream out of the grammar: {problem}")
+        if name == "thread.run.requires_action":
+            stream.paused = True
         if name == "done":
             stream.done = True
             data: Any = event.data
@@ -287,7 +290,7 @@ class Judge:
             return
         self.findings.judge("STREAM-003")
         if stream.automaton is not None:
-            self.findings.judge(GRAMMAR_CHECKS[stream.kind])
+            self.findings.judge(self._grammar_check(stream))
             problem = stream.automaton.finish()
             if problem:
                 self._stream_finding(ex, stream, GRAMMAR_CHECKS[stream.kind],
@@ -319,12 +322,21 @@ class Judge:
         stream.pending.append((check_id, f"{ex.method} {_path(ex)}: {message}"))
 
     def _flush(self, ex: Observed, stream: StreamJudging) -> None:
-        """Report a stream's findings once it ended, with the whole stream (bounded) as their evidence."""
+        """Report a stream's findings once it ended, with the whole stream (bounded) as their evidence; the
+        order of a stream that paused for tool outputs is STREAM-008's rule, not the plain stream's."""
         if stream.pending:
             evidence = self._evidence(ex)
+            grammar = GRAMMAR_CHECKS.get(stream.kind)
             for check_id, message in stream.pending:
-                self._report(check_id, message, [evidence], ex)
+                self._report(self._grammar_check(stream) if check_id == grammar else check_id, message,
+                             [evidence], ex)
             stream.pending = []
+
+    @staticmethod
+    def _grammar_check(stream: StreamJudging) -> str:
+        if stream.kind != "submit_tool_outputs" and stream.paused:
+            return TOOL_STREAM_CHECK
+        return GRAMMAR_CHECKS[stream.kind]
 
     # --- evidence ------------------------------------------------------------------------------------
     def _evidence(self, ex: Observed) -> dict:

@@ -34,6 +34,7 @@ RULES: tuple[ProxyRule, ...] = (
     ProxyRule("STREAM-004", "MUST", "a create-run stream follows the stream grammar, event by event"),
     ProxyRule("STREAM-005", "MUST", "a create-thread-and-run stream follows the stream grammar"),
     ProxyRule("STREAM-010", "MUST", "a submit_tool_outputs stream follows the stream grammar"),
+    ProxyRule("STREAM-008", "MUST", "a stream that pauses in requires_action follows the grammar to it and done"),
     ProxyRule("STREAM-006", "MUST", "text deltas add up to the completed message, streamed and read back later"),
     ProxyRule("STREAM-007", "MUST", "ids and statuses agree across a stream's events and with later reads of "
                                     "its messages and steps"),
@@ -62,6 +63,7 @@ OBJECT_CHECKS: tuple[tuple[str, str], ...] = (
 
 GRAMMAR_CHECKS = {"create_run": "STREAM-004", "create_thread_and_run": "STREAM-005",
                   "submit_tool_outputs": "STREAM-010"}
+TOOL_STREAM_CHECK = "STREAM-008"  # the grammar of a create(-thread-and)-run stream that paused for tool outputs
 
 # protocol.stream_rules.RULES name -> check id
 STREAM_RULE_CHECKS = {

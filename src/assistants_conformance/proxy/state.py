@@ -91,6 +91,11 @@ class State:
             prior = max(before, key=lambda s: s.end)
             if prior.status in transitions.TERMINAL:
                 self.judge("LIFE-012")
+                self.judge("LIFE-001")
+                if status != prior.status and "LIFE-001" not in state.reported:  # also off the lifecycle
+                    state.reported.add("LIFE-001")
+                    self.report("LIFE-001", f"run {run_id}: {prior.how} showed {prior.status}, then {how} showed "
+                                f"{status}: a terminal run never changes", [prior.source, source])
                 changed = [f"{name}: {_short(a)} -> {_short(b)}" for name, a, b in
                            zip(ENDING_FIELDS, prior.fields, fields) if a != b]
                 if changed and "LIFE-012" not in state.reported:
