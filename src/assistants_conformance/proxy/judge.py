@@ -28,7 +28,8 @@ from ..sse import SSEEvent, SSEParser
 from .exchange import Observed
 from .findings import Findings
 from .routes import Route, Router
-from .rules import GRAMMAR_CHECKS, STREAM_RULE_CHECKS, STREAM_RULE_DEFAULT, TOOL_STREAM_CHECK, object_check
+from .rules import (GRAMMAR_CHECKS, HOSTED_STREAM_CHECKS, STREAM_LEVEL_CHECKS, STREAM_RULE_CHECKS, STREAM_RULE_DEFAULT,
+                    TOOL_STREAM_CHECK, object_check)
 from .state import State
 
 MAX_STREAM_EVENTS = 20_000  # events of one stream kept for the cross-event rules (past it: not judged)
@@ -59,6 +60,7 @@ class StreamJudging:
     pending: list[tuple[str, str]] = field(default_factory=list)  # findings, reported with the whole stream
     created_run: bool = False
     paused: bool = False  # a thread.run.requires_action event came
+    hosted: str | None = None  # "file_search" / "code_interpreter": a step of that hosted tool came
 
 
 @dataclass
@@ -243,8 +245,6 @@ class Judge:
             if problem:
                 self._stream_finding(ex, stream, GRAMMAR_CHECKS[stream.kind],
                                      f"{stream.kind} stream out of the grammar: {problem}")
-        if name == "thread.run.requires_action":
-            stream.paused = True
         if name == "done":
             stream.done = True
             data: Any = event.data
@@ -253,6 +253,10 @@ class Judge:
                 data = json.loads(event.data)
             except ValueError:
                 data = event.data
+        if name == "thread.run.requires_action":
+            stream.paused = True
+        elif stream.hosted is None and name.startswith("thread.run.step.") and isinstance(data, dict):
+            stream.hosted = _hosted_tool(data)
         if name in self.contract.stream_events:
             issues = self.contract.validate_event(name, data)
             if issues:
@@ -279,18 +283,18 @@ class Judge:
         if stream.decoder is not None:
             self.chunk(ex, b"", ex.ended or ex.started)
         if stream.count:
-            self.findings.judge("STREAM-002")
+            self._judge_stream(stream, "STREAM-002")
         if not stream.done:
             if ex.client_gone:
                 return  # the client hung up: nothing to say about how the target would have ended it
-            self.findings.judge("STREAM-003")
+            self._judge_stream(stream, "STREAM-003")
             how = f" ({ex.error})" if ex.error else ""
             self._stream_finding(ex, stream, "STREAM-003", f"the stream's body closed after {stream.count} events "
                                  f"without a done event{how}")
             return
-        self.findings.judge("STREAM-003")
+        self._judge_stream(stream, "STREAM-003")
         if stream.automaton is not None:
-            self.findings.judge(self._grammar_check(stream))
+            self._judge_stream(stream, GRAMMAR_CHECKS[stream.kind])
             problem = stream.automaton.finish()
             if problem:
                 self._stream_finding(ex, stream, GRAMMAR_CHECKS[stream.kind],
@@ -300,7 +304,7 @@ class Judge:
         else:
             for rule, check in stream_rules.RULES.items():
                 check_id = STREAM_RULE_CHECKS.get(rule, STREAM_RULE_DEFAULT)
-                self.findings.judge(check_id)
+                self._judge_stream(stream, check_id)
                 problems = check(stream.events, stream.kind)
                 if problems:
                     more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
@@ -322,21 +326,19 @@ class Judge:
         stream.pending.append((check_id, f"{ex.method} {_path(ex)}: {message}"))
 
     def _flush(self, ex: Observed, stream: StreamJudging) -> None:
-        """Report a stream's findings once it ended, with the whole stream (bounded) as their evidence; the
-        order of a stream that paused for tool outputs is STREAM-008's rule, not the plain stream's."""
+        """Report a stream's findings once it ended, with the whole stream (bounded) as their evidence."""
         if stream.pending:
             evidence = self._evidence(ex)
-            grammar = GRAMMAR_CHECKS.get(stream.kind)
+            reported = set()
             for check_id, message in stream.pending:
-                self._report(self._grammar_check(stream) if check_id == grammar else check_id, message,
-                             [evidence], ex)
+                check_id = _stream_check(stream, check_id)
+                if check_id not in reported:  # one finding per check and stream
+                    reported.add(check_id)
+                    self._report(check_id, message, [evidence], ex)
             stream.pending = []
 
-    @staticmethod
-    def _grammar_check(stream: StreamJudging) -> str:
-        if stream.kind != "submit_tool_outputs" and stream.paused:
-            return TOOL_STREAM_CHECK
-        return GRAMMAR_CHECKS[stream.kind]
+    def _judge_stream(self, stream: StreamJudging, check_id: str) -> None:
+        self.findings.judge(_stream_check(stream, check_id))
 
     # --- evidence ------------------------------------------------------------------------------------
     def _evidence(self, ex: Observed) -> dict:
@@ -368,6 +370,25 @@ _OBSERVERS = {
     ("GET", "/threads/{thread_id}/runs/{run_id}/steps"): Judge._steps_read,
     ("GET", "/threads/{thread_id}/runs/{run_id}/steps/{step_id}"): Judge._steps_read,
 }  # (method, path template) -> what an answer of that operation tells the state
+
+
+def _stream_check(stream: StreamJudging, check_id: str) -> str:
+    """The suites' check for a rule on this stream: a hosted tool's stream has its own (TOOL-013, TOOL-024),
+    the order of a run stream that paused for tool outputs is STREAM-008's."""
+    if stream.hosted is not None and check_id in STREAM_LEVEL_CHECKS:
+        return HOSTED_STREAM_CHECKS[stream.hosted]
+    if check_id == GRAMMAR_CHECKS.get(stream.kind) and stream.paused and stream.kind != "submit_tool_outputs":
+        return TOOL_STREAM_CHECK
+    return check_id
+
+
+def _hosted_tool(step: dict) -> str | None:
+    """The hosted tool a step (or a step delta) calls, if any."""
+    details = step.get("step_details") or (step.get("delta") or {}).get("step_details") or {}
+    for call in (details.get("tool_calls") or []) if isinstance(details, dict) else []:
+        if isinstance(call, dict) and call.get("type") in HOSTED_STREAM_CHECKS:
+            return call["type"]
+    return None
 
 
 def _asks_stream(ex: Observed) -> bool:
