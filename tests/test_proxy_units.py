@@ -164,3 +164,21 @@ def test_a_full_judging_queue_drops_judgements_and_never_waits(contract):
     assert feed.dropped == 2 and [ex.lost for ex in exchanges] == [False, False, True, True]
     feed.drain()
     assert feed.judge.findings.found["FUZZ-001"] == 2 and recorded == [0, 1]
+
+
+@pytest.mark.parametrize("extra, check_id", [
+    ("event: thread.run.requires_action\ndata: {\"id\": \"run_1\", \"status\": \"requires_action\"}\n\n", "STREAM-008"),
+    ("event: thread.run.step.created\ndata: {\"id\": \"step_1\", \"status\": \"in_progress\", "
+     "\"step_details\": {\"type\": \"tool_calls\", \"tool_calls\": [{\"type\": \"file_search\"}]}}\n\n", "TOOL-013"),
+])
+def test_a_stream_out_of_order_is_judged_under_the_check_of_its_kind(contract, extra, check_id):
+    judge = Judge(contract, load_grammar())
+    body = ("event: thread.run.created\ndata: {\"id\": \"run_1\", \"status\": \"queued\"}\n\n" + extra +
+            "event: done\ndata: [DONE]\n\n").encode()
+    ex = Observed(1, "POST", "http://t/v1/threads/thread_1/runs", "/v1/threads/thread_1/runs", {},
+                  b'{"assistant_id": "asst_1", "stream": true}', 0.0, status=200,
+                  response_headers={"content-type": "text/event-stream"}, ended=1.0)
+    judge.begin(ex)
+    judge.chunk(ex, body, 0.5)
+    judge.end(ex)
+    assert check_id in judge.findings.found and "STREAM-004" not in judge.findings.found
