@@ -182,3 +182,15 @@ def test_a_stream_out_of_order_is_judged_under_the_check_of_its_kind(contract, e
     judge.chunk(ex, body, 0.5)
     judge.end(ex)
     assert check_id in judge.findings.found and "STREAM-004" not in judge.findings.found
+
+
+def test_a_key_the_client_sent_is_redacted_where_the_server_echoes_it(contract):
+    judge = Judge(contract, load_grammar())
+    ex = Observed(1, "GET", "http://t/v1/assistants/asst_1", "/v1/assistants/asst_1",
+                  {"authorization": "Bearer sk-echoed-secret-42"}, b"", 0.0, status=401,
+                  response_headers={"content-type": "application/json"}, ended=0.1)
+    ex.keep(b'{"detail": "bad key sk-echoed-secret-42"}')
+    judge.begin(ex)
+    judge.end(ex)
+    [record] = [r for r in judge.findings.records({}) if r["id"] == "ERR-014"]
+    assert "sk-echoed-secret-42" not in json.dumps(record) and "[REDACTED]" in json.dumps(record)

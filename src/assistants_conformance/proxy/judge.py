@@ -22,7 +22,7 @@ from typing import Any
 from ..flows import error_envelope_problems
 from ..protocol import stream_rules
 from ..protocol.grammar import Grammar, StreamAutomaton
-from ..redact import redact_text
+from ..redact import redact_text, register_secret
 from ..spec import Contract, ContractError
 from ..sse import SSEEvent, SSEParser
 from .exchange import Observed
@@ -32,6 +32,8 @@ from .rules import (GRAMMAR_CHECKS, HOSTED_STREAM_CHECKS, STREAM_LEVEL_CHECKS, S
                     TOOL_STREAM_CHECK, object_check)
 from .state import State
 
+KEY_HEADERS = ("authorization", "api-key", "x-api-key")
+MAX_KEYS = 100  # distinct credentials registered for redaction
 MAX_STREAM_EVENTS = 20_000  # events of one stream kept for the cross-event rules (past it: not judged)
 EVIDENCE_EVENTS = 300  # events of one stream shown in a finding made while it is judged
 RETAINED_EVENTS = 60  # kept once it is judged (the state may hold on to the exchange)
@@ -78,11 +80,12 @@ class Judge:
         self.findings = findings or Findings()
         self.state = State(self.findings.judge, self._report_sources)
         self.stats: Counter = Counter()
-        self._seq = 0
+        self._keys: set[str] = set()
 
     # --- the three calls -----------------------------------------------------------------------------
     def begin(self, ex: Observed) -> None:
         self.stats["exchanges"] += 1
+        self._register_keys(ex)
         route = self.router.match(ex.method, ex.path)
         judging = ex.judging = Judging(route)
         if route is None:
@@ -159,6 +162,15 @@ class Judge:
         self._validate(ex, route, body)
         if isinstance(body, dict):
             self._observe(ex, route, body)
+
+    def _register_keys(self, ex: Observed) -> None:
+        """The credentials a client sends are secrets wherever they reappear (a server echoing a key in an
+        error message): registered for redaction, a bounded number of them."""
+        for name in KEY_HEADERS:
+            value = ex.request_headers.get(name)
+            if value and value not in self._keys and len(self._keys) < MAX_KEYS:
+                self._keys.add(value)
+                register_secret(value.removeprefix("Bearer ").strip())
 
     # --- plain answers -------------------------------------------------------------------------------
     def _body(self, ex: Observed) -> Any:
