@@ -150,7 +150,7 @@ class Judge:
             del stream.shown[RETAINED_EVENTS:]  # what a later finding about this stream may still show
             return
         body = self._body(ex)
-        if in_api and ex.status >= 400 and ex.method != "HEAD":
+        if in_api and ex.status >= 400 and ex.method != "HEAD" and not ex.truncated:
             self.findings.judge("ERR-014")
             problems = error_envelope_problems(body)
             if problems:
