@@ -148,7 +148,7 @@ class State:
             thread.runs.add(run_id)
         elif kind == "create_run" and run_id is None:
             thread.runs.add(op.op_id)
-        if thread.messages or len(thread.runs) >= 2:
+        if (thread.messages and thread.runs) or len(thread.runs) >= 2:
             self._check_thread(thread_id, thread)
 
     def _check_thread(self, thread_id: str, thread: ThreadState) -> None:
