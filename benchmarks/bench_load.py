@@ -70,7 +70,7 @@ def throughput(seconds: int, folder: Path) -> list[dict]:
             assistant = client.post("/assistants", json={"model": config.profile.model, "name": "bench"}).json["id"]
         # The API GET is what a load user does (auth, JSON body, the harness's checks); /health is the
         # cheapest thing the server answers.
-        for label, path in ((f"GET /v1/assistants/{{id}}", f"/v1/assistants/{assistant}"), ("GET /health", "/health")):
+        for label, path in (("GET /v1/assistants/{id}", f"/v1/assistants/{assistant}"), ("GET /health", "/health")):
             ceiling = wrk_rps(server.root_url + path, seconds, HEADERS)
             bare, bare_fail = locust_rps("BareFastHttpUser", server.root_url, path, seconds, folder)
             harness, harness_fail = locust_rps("HarnessGetUser", server.base_url, path, seconds, folder)

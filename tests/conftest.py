@@ -11,3 +11,6 @@ def pytest_addoption(parser):
                           "environments, minutes each) and regenerate docs/implementations.md.")
     parser.addoption("--implementation", action="append", default=[], metavar="NAME",
                      help="With --implementations: only this one (repeatable), e.g. --implementation myla.")
+    parser.addoption("--proxy-suites", action="store_true", default=False,
+                     help="Also run the whole conformance suite through the judging proxy, in front of the clean "
+                          "reference server and one with faults (tests/test_proxy_suites.py; about two minutes).")

@@ -62,7 +62,7 @@ def test_a_terminal_run_that_changes_and_an_impossible_step_are_reported_once():
     state.run_seen({"id": "run_2", "status": "completed"}, 0, 1, None, "GET")
     state.run_seen({"id": "run_2", "status": "expired"}, 2, 3, None, "GET")
     state.run_seen({"id": "run_2", "status": "failed"}, 4, 5, None, "GET")
-    assert reported == ["LIFE-001", "LIFE-012"]
+    assert reported == ["LIFE-001", "LIFE-001", "LIFE-012"]  # run_2 changing status is off the lifecycle too
 
 
 def test_overlapping_reads_are_not_ordered():
@@ -164,3 +164,33 @@ def test_a_full_judging_queue_drops_judgements_and_never_waits(contract):
     assert feed.dropped == 2 and [ex.lost for ex in exchanges] == [False, False, True, True]
     feed.drain()
     assert feed.judge.findings.found["FUZZ-001"] == 2 and recorded == [0, 1]
+
+
+@pytest.mark.parametrize("extra, check_id", [
+    ("event: thread.run.requires_action\ndata: {\"id\": \"run_1\", \"status\": \"requires_action\"}\n\n", "STREAM-008"),
+    ("event: thread.run.step.created\ndata: {\"id\": \"step_1\", \"status\": \"in_progress\", "
+     "\"step_details\": {\"type\": \"tool_calls\", \"tool_calls\": [{\"type\": \"file_search\"}]}}\n\n", "TOOL-013"),
+])
+def test_a_stream_out_of_order_is_judged_under_the_check_of_its_kind(contract, extra, check_id):
+    judge = Judge(contract, load_grammar())
+    body = ("event: thread.run.created\ndata: {\"id\": \"run_1\", \"status\": \"queued\"}\n\n" + extra +
+            "event: done\ndata: [DONE]\n\n").encode()
+    ex = Observed(1, "POST", "http://t/v1/threads/thread_1/runs", "/v1/threads/thread_1/runs", {},
+                  b'{"assistant_id": "asst_1", "stream": true}', 0.0, status=200,
+                  response_headers={"content-type": "text/event-stream"}, ended=1.0)
+    judge.begin(ex)
+    judge.chunk(ex, body, 0.5)
+    judge.end(ex)
+    assert check_id in judge.findings.found and "STREAM-004" not in judge.findings.found
+
+
+def test_a_key_the_client_sent_is_redacted_where_the_server_echoes_it(contract):
+    judge = Judge(contract, load_grammar())
+    ex = Observed(1, "GET", "http://t/v1/assistants/asst_1", "/v1/assistants/asst_1",
+                  {"authorization": "Bearer sk-echoed-secret-42"}, b"", 0.0, status=401,
+                  response_headers={"content-type": "application/json"}, ended=0.1)
+    ex.keep(b'{"detail": "bad key sk-echoed-secret-42"}')
+    judge.begin(ex)
+    judge.end(ex)
+    [record] = [r for r in judge.findings.records({}) if r["id"] == "ERR-014"]
+    assert "sk-echoed-secret-42" not in json.dumps(record) and "[REDACTED]" in json.dumps(record)

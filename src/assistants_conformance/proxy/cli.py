@@ -153,7 +153,7 @@ class ProxyRuntime:
         doc = self.document()
         await asyncio.to_thread(report.write, self.report_dir, doc)
         self.exit_code = 1 if doc["proxy"]["findings"] else 0
-        print(f"\n{report.summary_line(self.judge, self.feed.dropped)}\nreport: {self.report_dir}/ "
+        print(f"\n{report.summary_line(self.judge, self.feed.dropped, self.feed.errors)}\nreport: {self.report_dir}/ "
               f"({report.counts_line(doc) or 'nothing judged'})", file=sys.stderr, flush=True)
 
     def document(self) -> dict:
@@ -171,7 +171,7 @@ class ProxyRuntime:
                 self.recorder.flush()
             return 200, {"report_dir": str(self.report_dir), "counts": doc["counts"], "proxy": doc["proxy"]}
         if name == "status":
-            return 200, {"summary": report.summary_line(self.judge, self.feed.dropped), "queued": self.feed.queue.qsize(),
+            return 200, {"summary": report.summary_line(self.judge, self.feed.dropped, self.feed.errors), "queued": self.feed.queue.qsize(),
                          "catalog_ready": bool(self.catalog and self.catalog.ready)}
         return 404, {"error": f"unknown control path /_conformance/{name} (report, status)"}
 
@@ -180,7 +180,7 @@ class ProxyRuntime:
         shown, last_print = "", 0.0
         while True:
             await asyncio.sleep(1.0)
-            line = report.summary_line(self.judge, self.feed.dropped)
+            line = report.summary_line(self.judge, self.feed.dropped, self.feed.errors)
             if line == shown or (not tty and time.monotonic() - last_print < 10):
                 continue
             shown, last_print = line, time.monotonic()

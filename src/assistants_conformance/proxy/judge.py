@@ -16,56 +16,23 @@ from __future__ import annotations
 import json
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..protocol.errors import error_envelope_problems
 from ..protocol import stream_rules
-from ..protocol.grammar import Grammar, StreamAutomaton
-from ..wire.redact import redact_text
+from ..protocol.grammar import Grammar
+from ..wire.redact import register_secret
 from ..spec import Contract, ContractError
-from ..wire.sse import SSEEvent, SSEParser
+from ..wire.sse import SSEEvent
 from .exchange import Observed
 from .findings import Findings
+from .judging import (EVIDENCE_EVENTS, Judging, KEY_HEADERS, MAX_KEYS, MAX_STREAM_EVENTS, RETAINED_EVENTS,
+                      RUN_OBSERVATIONS, STREAM_KINDS, StreamJudging, asks_stream, clip, hosted_tool, items_of,
+                      path_of, stream_check)
 from .routes import Route, Router
-from .rules import GRAMMAR_CHECKS, STREAM_RULE_CHECKS, STREAM_RULE_DEFAULT, object_check
+from .rules import (GRAMMAR_CHECKS, STREAM_RULE_CHECKS, STREAM_RULE_DEFAULT,
+                    object_check)
 from .state import State
-
-MAX_STREAM_EVENTS = 20_000  # events of one stream kept for the cross-event rules (past it: not judged)
-EVIDENCE_EVENTS = 300  # events of one stream shown in a finding made while it is judged
-RETAINED_EVENTS = 60  # kept once it is judged (the state may hold on to the exchange)
-STREAM_KINDS = {"/threads/{thread_id}/runs": "create_run", "/threads/runs": "create_thread_and_run",
-                "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs": "submit_tool_outputs"}
-RUN_OBSERVATIONS = {  # (method, template) -> history operation kind of a run read in the answer
-    ("GET", "/threads/{thread_id}/runs/{run_id}"): "get_run",
-    ("POST", "/threads/{thread_id}/runs/{run_id}"): "get_run",
-    ("POST", "/threads/{thread_id}/runs/{run_id}/cancel"): "cancel_run",
-    ("POST", "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs"): "submit_tool_outputs",
-}
-
-
-@dataclass
-class StreamJudging:
-    kind: str | None
-    automaton: StreamAutomaton | None
-    parser: SSEParser | None = field(default_factory=SSEParser)
-    decoder: Any = None  # zlib decompressobj for a compressed body
-    events: list[tuple[str, Any]] = field(default_factory=list)
-    shown: list[SSEEvent] = field(default_factory=list)
-    count: int = 0
-    overflow: bool = False
-    done: bool = False
-    reported: set[str] = field(default_factory=set)
-    pending: list[tuple[str, str]] = field(default_factory=list)  # findings, reported with the whole stream
-    created_run: bool = False
-
-
-@dataclass
-class Judging:
-    route: Route | None
-    stream: StreamJudging | None = None
-    undecodable: bool = False
-
 
 class Judge:
     def __init__(self, contract: Contract, grammar: Grammar, *, base_path: str = "/v1",
@@ -75,11 +42,12 @@ class Judge:
         self.findings = findings or Findings()
         self.state = State(self.findings.judge, self._report_sources)
         self.stats: Counter = Counter()
-        self._seq = 0
+        self._keys: set[str] = set()
 
     # --- the three calls -----------------------------------------------------------------------------
     def begin(self, ex: Observed) -> None:
         self.stats["exchanges"] += 1
+        self._register_keys(ex)
         route = self.router.match(ex.method, ex.path)
         judging = ex.judging = Judging(route)
         if route is None:
@@ -94,7 +62,7 @@ class Judge:
             return
         if ex.status is None or route is None:
             return
-        asked_stream = route.operation.streaming and ex.method == "POST" and _asks_stream(ex)
+        asked_stream = route.operation.streaming and ex.method == "POST" and asks_stream(ex)
         if ex.is_stream and 200 <= ex.status < 300:
             self.stats["streams"] += 1
             kind = STREAM_KINDS.get(route.template)
@@ -133,7 +101,7 @@ class Judge:
         if in_api:
             self.findings.judge("FUZZ-001")
             if ex.status >= 500:
-                self._report("FUZZ-001", f"{ex.method} {_path(ex)} was answered {ex.status}", [ex.evidence()], ex)
+                self._report("FUZZ-001", f"{ex.method} {path_of(ex)} was answered {ex.status}", [ex.evidence()], ex)
         if judging.undecodable:
             return  # a body we cannot decode: only its status was judged
         stream = judging.stream
@@ -144,11 +112,11 @@ class Judge:
             del stream.shown[RETAINED_EVENTS:]  # what a later finding about this stream may still show
             return
         body = self._body(ex)
-        if in_api and ex.status >= 400 and ex.method != "HEAD":
+        if in_api and ex.status >= 400 and ex.method != "HEAD" and not ex.truncated:
             self.findings.judge("ERR-014")
             problems = error_envelope_problems(body)
             if problems:
-                self._report("ERR-014", f"{ex.method} {_path(ex)} was answered {ex.status} outside the error "
+                self._report("ERR-014", f"{ex.method} {path_of(ex)} was answered {ex.status} outside the error "
                              f"envelope: {'; '.join(problems)}", [ex.evidence()], ex)
         route = judging.route
         if route is None or not 200 <= ex.status < 300:
@@ -156,6 +124,15 @@ class Judge:
         self._validate(ex, route, body)
         if isinstance(body, dict):
             self._observe(ex, route, body)
+
+    def _register_keys(self, ex: Observed) -> None:
+        """The credentials a client sends are secrets wherever they reappear (a server echoing a key in an
+        error message): registered for redaction, a bounded number of them."""
+        for name in KEY_HEADERS:
+            value = ex.request_headers.get(name)
+            if value and value not in self._keys and len(self._keys) < MAX_KEYS:
+                self._keys.add(value)
+                register_secret(value.removeprefix("Bearer ").strip())
 
     # --- plain answers -------------------------------------------------------------------------------
     def _body(self, ex: Observed) -> Any:
@@ -177,7 +154,7 @@ class Judge:
         try:
             self.findings.judge(check_id)
             if body is None and "json" in ex.content_type and ex.body and not ex.truncated:
-                self._report(check_id, f"{ex.method} {_path(ex)} answered {ex.status} with a body that is not "
+                self._report(check_id, f"{ex.method} {path_of(ex)} answered {ex.status} with a body that is not "
                              f"JSON", [ex.evidence()], ex)
                 return
             if body is None:
@@ -185,12 +162,12 @@ class Judge:
             issues = self.contract.validate(route.operation, ex.status, body)
         except ContractError as exc:
             self.findings.judge("FUZZ-002")
-            self._report("FUZZ-002", f"{ex.method} {_path(ex)}: {exc}", [ex.evidence()], ex)
+            self._report("FUZZ-002", f"{ex.method} {path_of(ex)}: {exc}", [ex.evidence()], ex)
             return
         if issues:
             shown = "; ".join(str(issue) for issue in issues[:3])
             more = f" (and {len(issues) - 3} more)" if len(issues) > 3 else ""
-            self._report(check_id, f"{ex.method} {_path(ex)} answered {ex.status} with a body that does not "
+            self._report(check_id, f"{ex.method} {path_of(ex)} answered {ex.status} with a body that does not "
                          f"match the contract ({route.operation.operation_id}): {shown}{more}", [ex.evidence()], ex)
 
     def _observe(self, ex: Observed, route: Route, body: dict) -> None:
@@ -217,17 +194,17 @@ class Judge:
 
     def _runs_listed(self, ex: Observed, route: Route, body: dict, how: str) -> None:
         end = ex.ended or ex.started
-        for run in _items(body):
+        for run in items_of(body):
             self.state.run_seen(run, ex.started, end, ex, how)
             self.state.lock_op(route.params.get("thread_id"), "observation", ex.started, end, "ok", ex,
                                run.get("id"), run.get("status"))
 
     def _messages_read(self, ex: Observed, route: Route, body: dict, how: str) -> None:
-        for message in ([body] if body.get("object") == "thread.message" else _items(body)):
+        for message in ([body] if body.get("object") == "thread.message" else items_of(body)):
             self.state.read_back(message, "message", ex, stream_rules.text_parts(message.get("content")))
 
     def _steps_read(self, ex: Observed, route: Route, body: dict, how: str) -> None:
-        for step in ([body] if body.get("object") == "thread.run.step" else _items(body)):
+        for step in ([body] if body.get("object") == "thread.run.step" else items_of(body)):
             self.state.read_back(step, "step", ex, None)
 
     # --- streams -------------------------------------------------------------------------------------
@@ -250,6 +227,10 @@ class Judge:
                 data = json.loads(event.data)
             except ValueError:
                 data = event.data
+        if name == "thread.run.requires_action":
+            stream.paused = True
+        elif stream.hosted is None and name.startswith("thread.run.step.") and isinstance(data, dict):
+            stream.hosted = hosted_tool(data)
         if name in self.contract.stream_events:
             issues = self.contract.validate_event(name, data)
             if issues:
@@ -276,18 +257,18 @@ class Judge:
         if stream.decoder is not None:
             self.chunk(ex, b"", ex.ended or ex.started)
         if stream.count:
-            self.findings.judge("STREAM-002")
+            self._judge_stream(stream, "STREAM-002")
         if not stream.done:
             if ex.client_gone:
                 return  # the client hung up: nothing to say about how the target would have ended it
-            self.findings.judge("STREAM-003")
+            self._judge_stream(stream, "STREAM-003")
             how = f" ({ex.error})" if ex.error else ""
             self._stream_finding(ex, stream, "STREAM-003", f"the stream's body closed after {stream.count} events "
                                  f"without a done event{how}")
             return
-        self.findings.judge("STREAM-003")
+        self._judge_stream(stream, "STREAM-003")
         if stream.automaton is not None:
-            self.findings.judge(GRAMMAR_CHECKS[stream.kind])
+            self._judge_stream(stream, GRAMMAR_CHECKS[stream.kind])
             problem = stream.automaton.finish()
             if problem:
                 self._stream_finding(ex, stream, GRAMMAR_CHECKS[stream.kind],
@@ -297,7 +278,7 @@ class Judge:
         else:
             for rule, check in stream_rules.RULES.items():
                 check_id = STREAM_RULE_CHECKS.get(rule, STREAM_RULE_DEFAULT)
-                self.findings.judge(check_id)
+                self._judge_stream(stream, check_id)
                 problems = check(stream.events, stream.kind)
                 if problems:
                     more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
@@ -316,15 +297,22 @@ class Judge:
         if check_id in stream.reported:
             return  # one finding per rule and stream
         stream.reported.add(check_id)
-        stream.pending.append((check_id, f"{ex.method} {_path(ex)}: {message}"))
+        stream.pending.append((check_id, f"{ex.method} {path_of(ex)}: {message}"))
 
     def _flush(self, ex: Observed, stream: StreamJudging) -> None:
         """Report a stream's findings once it ended, with the whole stream (bounded) as their evidence."""
         if stream.pending:
             evidence = self._evidence(ex)
+            reported = set()
             for check_id, message in stream.pending:
-                self._report(check_id, message, [evidence], ex)
+                check_id = stream_check(stream, check_id)
+                if check_id not in reported:  # one finding per check and stream
+                    reported.add(check_id)
+                    self._report(check_id, message, [evidence], ex)
             stream.pending = []
+
+    def _judge_stream(self, stream: StreamJudging, check_id: str) -> None:
+        self.findings.judge(stream_check(stream, check_id))
 
     # --- evidence ------------------------------------------------------------------------------------
     def _evidence(self, ex: Observed) -> dict:
@@ -335,7 +323,7 @@ class Judge:
         return {"kind": "stream", "verdict": verdict,
                 "message": f"{stream.count} events" + (f"; {ex.error}" if ex.error else ""),
                 "exchange": ex.evidence(body_limit=2048),
-                "events": [{"event": e.event, "data": _clip(e.data), "id": e.id, "at": round(e.at - ex.started, 6)}
+                "events": [{"event": e.event, "data": clip(e.data), "id": e.id, "at": round(e.at - ex.started, 6)}
                            for e in stream.shown]}
 
     def _report_sources(self, check_id: str, message: str, sources: list) -> None:
@@ -356,22 +344,3 @@ _OBSERVERS = {
     ("GET", "/threads/{thread_id}/runs/{run_id}/steps"): Judge._steps_read,
     ("GET", "/threads/{thread_id}/runs/{run_id}/steps/{step_id}"): Judge._steps_read,
 }  # (method, path template) -> what an answer of that operation tells the state
-
-
-def _asks_stream(ex: Observed) -> bool:
-    body = ex.request_json()
-    return isinstance(body, dict) and body.get("stream") is True
-
-
-def _items(body: dict) -> list[dict]:
-    data = body.get("data")
-    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
-
-
-def _path(ex: Observed) -> str:
-    return ex.path
-
-
-def _clip(text: str, limit: int = 2000) -> str:
-    text = redact_text(text)
-    return text if len(text) <= limit else text[:limit] + "…"

@@ -90,11 +90,11 @@ def write(folder: str | Path, doc: dict) -> Path:
     return folder
 
 
-def summary_line(judge: Judge, dropped: int = 0) -> str:
+def summary_line(judge: Judge, dropped: int = 0, errors: int = 0) -> str:
     levels = judge.findings.by_level()
     counts = " ".join(f"{level} {n}" for level, n in levels.items())
     stats = judge.stats
-    tail = f", {dropped} judgements dropped" if dropped else ""
+    tail = (f", {dropped} judgements dropped" if dropped else "") + (f", {errors} judging errors (ours)" if errors else "")
     return (f"proxy: {stats.get('exchanges', 0)} exchanges, {stats.get('streams', 0)} streams, "
             f"{stats.get('events', 0)} events; findings: {counts}{tail}")
 

@@ -66,6 +66,7 @@ class ThreadState:
     sources: dict[str, Any] = field(default_factory=dict)  # op id -> Observed
     messages: int = 0  # accepted create_message operations in ops
     runs: set = field(default_factory=set)  # run ids (or create op ids) the ops name
+    reported: bool = False  # a lock finding was made on this thread
 
 
 class State:
@@ -91,6 +92,11 @@ class State:
             prior = max(before, key=lambda s: s.end)
             if prior.status in transitions.TERMINAL:
                 self.judge("LIFE-012")
+                self.judge("LIFE-001")
+                if status != prior.status and "LIFE-001" not in state.reported:  # also off the lifecycle
+                    state.reported.add("LIFE-001")
+                    self.report("LIFE-001", f"run {run_id}: {prior.how} showed {prior.status}, then {how} showed "
+                                f"{status}: a terminal run never changes", [prior.source, source])
                 changed = [f"{name}: {_short(a)} -> {_short(b)}" for name, a, b in
                            zip(ENDING_FIELDS, prior.fields, fields) if a != b]
                 if changed and "LIFE-012" not in state.reported:
@@ -117,6 +123,8 @@ class State:
         if status is not None and status not in transitions.RUN_STATUSES:
             status = None  # an unknown status is the contract's finding, not the history's
         thread = self.threads.touch(thread_id, ThreadState)
+        if thread.reported:
+            return  # its lock finding is made; its later history is not held
         self._op += 1
         seq = getattr(source, "seq", None)  # ops are named by their exchange: #N, the Nth through the proxy
         op_id = f"#{seq}" if seq is not None else f"op{self._op}"
@@ -140,7 +148,7 @@ class State:
             thread.runs.add(run_id)
         elif kind == "create_run" and run_id is None:
             thread.runs.add(op.op_id)
-        if thread.messages or len(thread.runs) >= 2:
+        if (thread.messages and thread.runs) or len(thread.runs) >= 2:
             self._check_thread(thread_id, thread)
 
     def _check_thread(self, thread_id: str, thread: ThreadState) -> None:
@@ -161,11 +169,14 @@ class State:
         culprit_creates = [o for o in culprits if o.kind == "create_run"]
         if "create_message" in kinds:
             check_id = "LOCK-001"
-        elif _overlapping(culprit_creates):
-            check_id = "LOCK-006"
+        elif len(culprit_creates) >= 2 and not _overlapping(culprit_creates):
+            check_id = "LOCK-002"  # a run accepted after another's creation had been answered
         else:
-            check_id = "LOCK-002"
+            check_id = "LOCK-006"  # two runs active at once, created concurrently (or before we saw them)
         self.judge(check_id)
+        if thread.reported:
+            return  # this thread broke the lock already: one finding per thread
+        thread.reported = True
         sources = []
         for op in sorted(culprits, key=lambda o: o.start):
             source = thread.sources.get(op.op_id)
@@ -173,7 +184,7 @@ class State:
                 sources.append(source)
         self.report(check_id, f"the thread lock was not kept (history checker; #N is the Nth exchange through "
                     f"the proxy): {verdict.explanation}", sources)
-        thread.ops.clear()  # judged: start afresh, so one violation is reported once
+        thread.ops.clear()  # judged: the rest of its history is not held any more
         thread.sources.clear()
         thread.messages, thread.runs = 0, set()
 
