@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from .checks import ConformanceFailure, PrerequisiteFailed
+from .checks import PrerequisiteFailed
 from .wire.client import TargetError
 from .wire.dialects import UnsupportedOperation
 
@@ -31,6 +31,9 @@ RANK = {"skip": 0, "unsupported": 1, "pass": 2, "blocked": 3, "error": 4, "unsta
 NOT_JUDGED = ("blocked", "unsupported", "skip")  # the rule was not judged in these outcomes
 
 _SKIPPED = pytest.skip.Exception
+# Exceptions that mean the target broke the check's rule (ConformanceFailure is an AssertionError; pytest.fail
+# in a check says the same), as opposed to a harness error.
+TARGET_FAILURES = (AssertionError, TargetError, pytest.fail.Exception)
 
 
 class Unsupported(_SKIPPED):
@@ -77,8 +80,8 @@ def classify(exc: BaseException | None, check_id: str | None, *, passed: bool = 
         return Outcome("blocked", f"blocked by {exc.check_id}: {exc.what}", blocked_by=exc.check_id)
     if isinstance(exc, _SKIPPED):
         return Outcome("skip", str(getattr(exc, "msg", exc)))
-    if isinstance(exc, (AssertionError, TargetError, pytest.fail.Exception)):  # ConformanceFailure is an
-        return Outcome("fail")                                                 # AssertionError
+    if isinstance(exc, TARGET_FAILURES):
+        return Outcome("fail")
     if isinstance(exc, (KeyboardInterrupt, SystemExit)):
         raise exc
     return Outcome("error", f"harness error: {type(exc).__name__}: {exc}", traceback=harness_traceback(exc))
@@ -94,4 +97,4 @@ def harness_traceback(exc: BaseException, limit: int = 20000) -> str:
 
 def is_target_failure(exc: BaseException) -> bool:
     """A departure of the target (rendered with the check's rule), as opposed to a harness error."""
-    return isinstance(exc, (ConformanceFailure, AssertionError, TargetError, pytest.fail.Exception))
+    return isinstance(exc, TARGET_FAILURES)

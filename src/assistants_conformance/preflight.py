@@ -50,6 +50,18 @@ def preflight(config: TargetConfig) -> None:
     _passed.add(config)
 
 
+def stop_line(config: TargetConfig) -> str | None:
+    """The one line that stops a session whose target cannot be tested as configured; None to go on (also
+    for the embedded reference server, which has no base URL until the session starts it)."""
+    if not config.base_url:
+        return None
+    try:
+        preflight(config)
+    except PreflightError as exc:
+        return f"assistants-conformance: {exc}"
+    return None
+
+
 def _base_hint(dialect: str) -> str:
     if dialect == "azure":
         return "endpoint (https://RESOURCE.openai.azure.com) or --api-version"

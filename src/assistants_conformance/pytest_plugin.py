@@ -21,6 +21,8 @@ from .session_config import cli_options, resolved_config
 from .outcomes import unsupported
 from .reports.results import DeselectionRecorder, ResultsWriter, failure_properties
 from .reports.results import message_of as _message_of
+from .wire.client import ConformanceClient, TargetError
+from .wire.dialects import dialect_for
 
 RECORDER = pytest.StashKey[list]()
 CHECK = pytest.StashKey[object]()
@@ -53,10 +55,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # every worker paying for every setup. Only the default mode is changed.
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"
-    if _cli_options(config):
+    if cli_options(config):
         # The user named a target, key or profile: a bad value is reported now, once, as one line,
         # not later inside whichever test first needs the target.
-        _resolved_config(config)
+        resolved_config(config)
 
 
 # Options that only show things (help, markers, fixtures, the collected tests): no target is needed.
@@ -68,18 +70,14 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     cannot be tested as configured ends the session with one line and exit 2, with or without -n."""
     if hasattr(config, "workerinput") or any(getattr(config.option, name, False) for name in _INSPECTING):
         return None
-    resolved = _resolved_config(config)
-    if not resolved.base_url:
-        return None  # the embedded reference server: started by the session, nothing to look at yet
-    from .preflight import PreflightError, preflight
+    from .preflight import stop_line
 
-    try:
-        preflight(resolved)
-    except PreflightError as exc:
-        config.stash[PREFLIGHT_STOPPED] = f"assistants-conformance: {exc}"
-        sys.stderr.write(config.stash[PREFLIGHT_STOPPED] + "\n")
-        return PREFLIGHT_FAILED
-    return None
+    line = stop_line(resolved_config(config))
+    if line is None:
+        return None
+    config.stash[PREFLIGHT_STOPPED] = line
+    sys.stderr.write(line + "\n")
+    return PREFLIGHT_FAILED
 
 
 # --- collection: check definitions, slow checks, capabilities ---------------------------------------
@@ -124,7 +122,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     info = item.stash.get(CHECK, None)
     if info is None:
         return
-    config = _resolved_config(item.config)
+    config = resolved_config(item.config)
     marker = item.get_closest_marker("dialect")
     if marker is not None and config.dialect not in marker.args:
         unsupported(f"a check of the {'/'.join(marker.args)} dialect; the target speaks {config.dialect}")
@@ -139,8 +137,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 # --- results ----------------------------------------------------------------------------------------
-
-
 
 
 @pytest.hookimpl(trylast=True)
@@ -196,8 +192,6 @@ def pytest_report_teststatus(report, config):
 
 
 def _render(item, info, excinfo, outcome) -> str | None:
-    from .wire.client import TargetError
-
     exc = excinfo.value
     if outcome.status == "error":
         # Our own defect: say so, keep pytest's traceback below it, never under the check's rule.
@@ -221,11 +215,6 @@ def _recorded(item) -> list:
 # --- configuration and target -----------------------------------------------------------------------
 
 
-# Resolved once per session in session_config (the reports read it too); the old names stay.
-_cli_options = cli_options
-_resolved_config = resolved_config
-
-
 @dataclass
 class Target:
     config: object  # TargetConfig with base_url and keys filled in
@@ -239,7 +228,7 @@ class Target:
 
 @pytest.fixture(scope="session")
 def conformance_config(pytestconfig):
-    return _resolved_config(pytestconfig)
+    return resolved_config(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -281,8 +270,6 @@ def recorder(request) -> list:
 
 
 def _client(target, recorder, **kw):
-    from .wire.client import ConformanceClient
-
     return ConformanceClient(target.config, recorder=recorder, **kw)
 
 
@@ -329,7 +316,6 @@ def factory(target, client, request):
 def contract(conformance_config):
     """Our contract with the dialect's overlays (specs/overlays/) applied; a --spec document is used as
     given (it must describe the dialect itself)."""
-    from .wire.dialects import dialect_for
     from .spec import load_contract
 
     config = conformance_config

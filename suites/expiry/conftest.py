@@ -18,6 +18,7 @@ import pytest
 from assistants_conformance.checks import ConformanceFailure, violation
 from assistants_conformance.wire.client import TargetError
 from assistants_conformance.flows import SLOW_WAIT_SECONDS, hold_run, shared_factory
+from assistants_conformance.session_config import resolved_config
 
 HERE = Path(__file__).resolve().parent
 
@@ -29,9 +30,7 @@ def tolerance(window: float) -> float:
 
 @pytest.hookimpl(tryfirst=True)  # before the plugin's hook, which skips slow checks without --run-slow
 def pytest_collection_modifyitems(config, items):
-    from assistants_conformance.pytest_plugin import _resolved_config
-
-    window = _resolved_config(config).profile.expiry_window_seconds
+    window = resolved_config(config).profile.expiry_window_seconds
     if window <= SLOW_WAIT_SECONDS:
         return
     for item in items:

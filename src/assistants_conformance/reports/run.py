@@ -18,7 +18,7 @@ import pytest
 from ..wire.config import ConfigError, resolve_config
 from ..options import SUITE_OPTIONS, as_arguments, target_settings
 from ..paths import suites_dir
-from ..preflight import PreflightError, preflight
+from ..preflight import stop_line
 from ..pytest_plugin import PREFLIGHT_STOPPED
 
 HARNESS_ERROR = 2
@@ -73,13 +73,12 @@ def _positive_int(text: str) -> int:
 def _stopped_by_preflight(args: argparse.Namespace) -> bool:
     """The plugin's preflight on run's own target options; True (the one line printed) if it stops."""
     try:
-        config = resolve_config(target_settings(lambda name: getattr(args, name)), os.environ)
-        if config.base_url:
-            preflight(config)
-    except (ConfigError, PreflightError) as exc:
-        print(f"assistants-conformance: {exc}", file=sys.stderr)
-        return True
-    return False
+        line = stop_line(resolve_config(target_settings(lambda name: getattr(args, name)), os.environ))
+    except ConfigError as exc:
+        line = f"assistants-conformance: {exc}"
+    if line is not None:
+        print(line, file=sys.stderr)
+    return line is not None
 
 
 def _error(message: str) -> int:
