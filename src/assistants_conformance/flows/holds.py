@@ -11,7 +11,7 @@ from ..checks import ConformanceFailure, violation
 from ..outcomes import unsupported
 from ..protocol.transitions import TERMINAL
 from .factory import Factory
-from .polls import Poll, _squash, poll_run
+from .polls import Poll, poll_run, squash_statuses
 from .prompts import HOLD_PROMPT, LOOKUP_FUNCTION, named_tool_choice
 
 
@@ -50,7 +50,7 @@ def hold_run(factory: Factory, *, timeout: float, thread_id: str | None = None,
         poll = poll_run(factory.client, thread_id, run["id"], timeout=timeout, factory=factory, on_read=on_read)
         problem = held_run_problem(poll.final, name)
         if problem:
-            violation(f"{problem} (statuses: {_squash([run.get('status'), *poll.statuses])})", [poll.exchange])
+            violation(f"{problem} (statuses: {squash_statuses([run.get('status'), *poll.statuses])})", [poll.exchange])
     except ConformanceFailure as exc:
         prerequisites.judged(session, prerequisites.NAMED_TOOL_CHOICE, exc)
     return HeldRun(assistant, thread_id, poll.final, poll)

@@ -80,14 +80,14 @@ def poll_object(client, path: str, what: str, *, until: Iterable[str], timeout: 
             return Poll(obj, statuses, len(statuses), elapsed, response.exchange)
         if elapsed >= timeout:
             violation(
-                f"{what} did not reach {sorted(wanted)} within {timeout:g} s; statuses seen: {_squash(statuses)}",
+                f"{what} did not reach {sorted(wanted)} within {timeout:g} s; statuses seen: {squash_statuses(statuses)}",
                 [response.exchange],
             )
         time.sleep(min(delay, max(0.0, timeout - elapsed)))
         delay = min(delay * 1.5, max_interval)
 
 
-def _squash(statuses: list[str]) -> str:
+def squash_statuses(statuses: list[str]) -> str:
     """['queued', 'queued', 'in_progress'] -> 'queued x2 -> in_progress'."""
     out: list[str] = []
     for status in statuses:
